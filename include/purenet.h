@@ -1,0 +1,492 @@
+/*
+ * purenet.h -- the public interface of purenet, a packet-in/packet-out
+ * TCP/IP stack. This header is the documentation.
+ *
+ * ======================================================================
+ * CONVENTIONS
+ * ======================================================================
+ *
+ * - A stack instance (pn_stack) lives entirely inside a memory arena that
+ *   the caller supplies to pn_stack_new(). The library never allocates,
+ *   frees, prints, reads a clock, sleeps or draws random numbers. It has no
+ *   global or static mutable state: two instances never touch each other.
+ *
+ * - Time is passed in. Every call that can change state takes `now`, the
+ *   caller's monotonic clock in microseconds. A `now` smaller than one seen
+ *   before is treated as "no time has passed" (the stack keeps its clock).
+ *
+ * - Entropy is passed in: pn_config.key is a 128-bit secret from which ISNs
+ *   (RFC 6528), ephemeral ports (RFC 6056) and IP IDs derive through
+ *   SipHash-2-4. Same config + same calls with same inputs => byte-identical
+ *   output.
+ *
+ * - Errors: functions return 0 (or a length, or a handle) on success and a
+ *   negative PN_E* code on failure. A malformed *packet* is never an error
+ *   return: pn_inject_raw() returns 0 and bumps a reason-named counter in
+ *   pn_stats. Every packet the stack drops is counted.
+ *
+ * - Pointers: a pointer argument MUST NOT be NULL unless the accompanying
+ *   length is 0 or the function says NULL is allowed. The library keeps no
+ *   pointer to caller memory after a call returns, except the callbacks and
+ *   their user pointers in pn_config, which MUST stay valid for the life of
+ *   the instance.
+ *
+ * - Structs are visible so they can be placed in static storage, but their
+ *   fields are not part of the interface unless documented here.
+ *
+ * - Addresses are in network byte order inside small structs (pn_ip4,
+ *   pn_mac). Port numbers are plain host-order integers (uint16_t).
+ *
+ * - Not thread-safe: one instance MUST be used by one thread at a time.
+ */
+#ifndef PURENET_H
+#define PURENET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PN_VERSION_MAJOR 0
+#define PN_VERSION_MINOR 1
+#define PN_VERSION_PATCH 0
+
+/* ----------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------- */
+
+#define PN_OK 0
+#define PN_EINVAL (-1)        /* bad argument or nonsense config */
+#define PN_ENOMEM (-2)        /* arena too small for the config */
+#define PN_EALIGN (-3)        /* arena not aligned to PN_ARENA_ALIGN */
+#define PN_ENOBUFS (-4)       /* pool exhausted or send buffer full */
+#define PN_EAGAIN (-5)        /* nothing can be done now; try after poll */
+#define PN_EMSGSIZE (-6)      /* too big, or DF set and above the MTU */
+#define PN_EHOSTUNREACH (-7)  /* no route to the host */
+#define PN_ENETUNREACH (-8)   /* no route to the network */
+#define PN_EADDRINUSE (-9)    /* local address/port already bound */
+#define PN_EADDRNOTAVAIL (-10) /* not one of our addresses */
+#define PN_EBADF (-11)        /* not an open socket of this kind */
+#define PN_EMFILE (-12)       /* no free socket */
+#define PN_ENOTCONN (-13)     /* socket not connected */
+#define PN_EISCONN (-14)      /* socket already connected */
+#define PN_ECONNREFUSED (-15) /* peer refused (RST to our SYN) */
+#define PN_ECONNRESET (-16)   /* peer reset the connection */
+#define PN_ECONNABORTED (-17) /* connection aborted locally */
+#define PN_ETIMEDOUT (-18)    /* retransmissions or keepalives gave up */
+#define PN_EPIPE (-19)        /* write after shutdown */
+#define PN_EALREADY (-20)     /* operation already in progress */
+#define PN_EINPROGRESS (-21)  /* connect started; completes later */
+#define PN_EOPNOTSUPP (-22)   /* operation not supported on this socket */
+#define PN_ENOPROTOOPT (-23)  /* unknown socket option */
+#define PN_ENOSPC (-24)       /* caller's buffer too small (pn_drain_raw) */
+#define PN_EPROTO (-25)       /* malformed data handed to a codec-level call */
+#define PN_ENOENT (-26)       /* no such entry (route, neighbour) */
+#define PN_ERRNO_MIN (-26)
+
+/* A short constant description of an error code; never NULL. */
+const char *pn_strerror(int err);
+
+/* ----------------------------------------------------------------------
+ * Addresses
+ * ---------------------------------------------------------------------- */
+
+typedef struct pn_ip4 {
+    uint8_t b[4]; /* network byte order: 10.0.0.1 is {10,0,0,1} */
+} pn_ip4;
+
+typedef struct pn_mac {
+    uint8_t b[6];
+} pn_mac;
+
+typedef struct pn_sockaddr {
+    pn_ip4 addr;
+    uint16_t port; /* host byte order */
+} pn_sockaddr;
+
+#define PN_IP4(a, b, c, d) ((pn_ip4){{(uint8_t)(a), (uint8_t)(b), (uint8_t)(c), (uint8_t)(d)}})
+
+/* ----------------------------------------------------------------------
+ * Packet views given to callbacks (taps and filter hooks)
+ * ---------------------------------------------------------------------- */
+
+/* A read-only view of a packet that may be stored in several segments.
+ * `head` points to the first head_len bytes; tot_len is the whole length.
+ * Valid only for the duration of the callback. */
+typedef struct pn_pktview {
+    const uint8_t *head;
+    size_t head_len;
+    size_t tot_len;
+    const void *opaque_; /* internal */
+} pn_pktview;
+
+/* Copy len bytes starting at off out of a packet view into dst. Returns the
+ * number of bytes copied (less than len only if off+len > tot_len). */
+size_t pn_pktview_copy(const pn_pktview *v, size_t off, void *dst, size_t len);
+
+/* Taps: a copy of every frame in (after pn_inject_raw accepted it for
+ * processing, before validation) and out (when it enters the egress queue).
+ * The frame is what crosses the wire: Ethernet frame or bare IP packet. */
+#define PN_TAP_IN 0
+#define PN_TAP_OUT 1
+typedef void (*pn_tap_fn)(void *user, int dir, uint64_t now, const pn_pktview *frame);
+
+/* Filter hooks, seeing IPv4 packets (starting at the IP header):
+ *  PRE_ROUTING:  every received packet that passed header validation;
+ *  LOCAL_IN:     packets addressed to us, after reassembly;
+ *  LOCAL_OUT:    packets we originate, before fragmentation;
+ *  POST_ROUTING: every packet about to get its link header (each fragment).
+ * Return PN_ACCEPT to continue or PN_DROP to drop (counted in
+ * stats.hook_drop[point]). The view MUST NOT be retained. */
+#define PN_HOOK_PRE_ROUTING 0
+#define PN_HOOK_LOCAL_IN 1
+#define PN_HOOK_LOCAL_OUT 2
+#define PN_HOOK_POST_ROUTING 3
+#define PN_HOOK_COUNT 4
+#define PN_ACCEPT 0
+#define PN_DROP 1
+typedef int (*pn_hook_fn)(void *user, int point, const pn_pktview *ip);
+
+/* ----------------------------------------------------------------------
+ * Configuration
+ * ---------------------------------------------------------------------- */
+
+#define PN_MEDIUM_ETHERNET 0 /* frames are Ethernet II; ARP resolves next hops */
+#define PN_MEDIUM_IP 1       /* frames are bare IPv4 packets (a TUN device) */
+
+#define PN_MAX_ADDRS 4
+#define PN_MAX_ROUTES 16
+
+typedef struct pn_ifaddr {
+    pn_ip4 addr;
+    uint8_t prefix_len; /* 0..32; a connected route is implied */
+} pn_ifaddr;
+
+typedef struct pn_route {
+    pn_ip4 dest;        /* network */
+    uint8_t prefix_len; /* 0 = default route */
+    pn_ip4 gateway;     /* 0.0.0.0 = on link (no gateway) */
+    pn_ip4 src;         /* preferred source, 0.0.0.0 = choose from addrs */
+} pn_route;
+
+/* TCP segment option layouts for SYNs (see pn_tcp_config.syn_layout). */
+#define PN_SYN_LAYOUT_PURENET 0 /* MSS, NOP,WS, SACKOK,TS (smallest, aligned) */
+#define PN_SYN_LAYOUT_LINUX 1   /* MSS, SACKOK,TS, NOP,WS */
+#define PN_SYN_LAYOUT_FREEBSD 2 /* MSS, NOP,WS, SACKOK, TS */
+
+/* Congestion control algorithms. */
+#define PN_CC_NEWRENO 0
+#define PN_CC_CUBIC 1
+
+/* Stack-wide TCP knobs (0 means "the default" for every field). */
+typedef struct pn_tcp_config {
+    uint32_t max_socks;       /* TCP control blocks (listeners included); default 16 */
+    uint32_t sndbuf;          /* default send buffer per socket, bytes; default 16384 */
+    uint32_t rcvbuf;          /* default receive buffer per socket, bytes; default 16384 */
+    uint32_t buf_budget;      /* bytes of data buffer for all sockets; default max_socks*(sndbuf+rcvbuf) */
+    uint32_t syn_queue;       /* half-open connections held before SYN cookies; default 64 */
+    uint32_t ooo_max_segs;    /* out-of-order segments held per socket; default 16 */
+    uint8_t no_sack;          /* 1: never offer or accept SACK */
+    uint8_t no_timestamps;    /* 1: never offer or accept timestamps */
+    uint8_t no_wscale;        /* 1: never offer or accept window scaling */
+    uint8_t no_rfc5961;       /* 1: plain RFC 9293 RST/SYN handling */
+    uint8_t no_syncookies;    /* 1: drop SYNs when the SYN queue is full */
+    uint8_t syn_layout;       /* PN_SYN_LAYOUT_*; default PURENET */
+    uint8_t cc;               /* PN_CC_*; default NEWRENO */
+    uint8_t syn_retries;      /* default 6 */
+    uint8_t synack_retries;   /* default 5 */
+    uint8_t delack_segs;      /* ACK at least every N full segments; default 2 */
+    uint8_t quickack;         /* 1: no delayed ACKs at all */
+    uint8_t reserved_[5];
+    uint32_t init_cwnd_segs;  /* default 10 (RFC 6928) */
+    uint32_t delack_us;       /* delayed ACK timer; default 40000 */
+    uint32_t rto_init_us;     /* default 1000000 (RFC 6298 2.1) */
+    uint32_t rto_min_us;      /* default 200000 */
+    uint32_t rto_max_us;      /* default 60000000 */
+    uint32_t msl_us;          /* TIME_WAIT is 2*MSL; default 30000000 */
+    uint32_t fin_wait2_us;    /* FIN_WAIT_2 timeout after close; default 60000000 */
+    uint32_t keepidle_s;      /* default 7200 */
+    uint32_t keepintvl_s;     /* default 75 */
+    uint32_t keepcnt;         /* default 9 */
+    uint32_t challenge_ack_limit; /* per second, RFC 5961 7; default 1000 */
+} pn_tcp_config;
+
+typedef struct pn_config {
+    int medium;             /* PN_MEDIUM_* */
+    pn_mac mac;             /* our MAC (Ethernet medium) */
+    uint16_t mtu;           /* IP MTU; default 1500; 68..65535 */
+    uint8_t n_addrs;        /* 1..PN_MAX_ADDRS */
+    uint8_t n_routes;       /* 0..PN_MAX_ROUTES */
+    pn_ifaddr addrs[PN_MAX_ADDRS];
+    pn_route routes[PN_MAX_ROUTES];
+    uint8_t key[16];        /* secret for ISNs, ports, IP IDs */
+    uint8_t accept_multicast; /* 1: accept Ethernet multicast frames */
+    uint8_t ttl;            /* default 64 */
+    uint8_t reserved_[2];
+
+    /* Pools (0 = default). */
+    uint32_t rx_bufs;       /* receive buffer blocks; default 64 */
+    uint32_t tx_bufs;       /* transmit buffer blocks; default 64 */
+    uint32_t buf_size;      /* data bytes per block; default mtu+128 rounded to 64 */
+    uint32_t egress_max_pkts;   /* egress queue bound; default 64 */
+    uint32_t egress_max_bytes;  /* default 256 KiB */
+    uint32_t neigh_entries;     /* ARP cache size; default 16 */
+    uint32_t neigh_hold_pkts;   /* packets held per unresolved neighbour; default 4 */
+    uint32_t neigh_ttl_us;      /* reachable lifetime; default 60 s */
+    uint32_t arp_retry_us;      /* between ARP requests; default 1 s */
+    uint32_t arp_retries;       /* requests before giving up; default 3 */
+    uint32_t reass_slots;       /* datagrams reassembled at once; default 4 */
+    uint32_t reass_max_bytes;   /* fragment bytes held in all; default 128 KiB */
+    uint32_t reass_timeout_us;  /* default 30 s (RFC 791 suggests 15 s) */
+    uint32_t udp_socks;         /* UDP sockets; default 8 */
+    uint32_t udp_rcvbuf;        /* bytes queued per socket; default 64 KiB */
+    uint32_t udp_sndbuf;        /* bytes in flight per socket; default 64 KiB */
+    uint32_t icmp_rate;         /* ICMP messages per second (token bucket); default 100 */
+    uint32_t icmp_burst;        /* bucket depth; default 50 */
+
+    pn_tcp_config tcp;
+
+    /* Callbacks (may be NULL). */
+    pn_tap_fn tap;
+    void *tap_user;
+    pn_hook_fn hook;            /* called for every point in hook_mask */
+    void *hook_user;
+    uint32_t hook_mask;         /* bit (1u << PN_HOOK_*) */
+} pn_config;
+
+/* Fill *cfg with defaults: Ethernet, MTU 1500, no addresses, all pools at
+ * their defaults, key all zeros (callers SHOULD set a random key). */
+void pn_config_default(pn_config *cfg);
+
+/* ----------------------------------------------------------------------
+ * Statistics: one counter for every way a packet can be dropped.
+ * ---------------------------------------------------------------------- */
+
+#define PN_STATS_LIST(X)                                                     \
+    X(frames_in) X(frames_out) X(bytes_in) X(bytes_out)                      \
+    X(inject_too_big) X(inject_nobufs)                                       \
+    X(eth_bad_len) X(eth_not_for_us) X(eth_multicast_drop)                   \
+    X(eth_bad_type) X(eth_vlan_drop)                                         \
+    X(arp_rx) X(arp_bad) X(arp_not_for_us) X(arp_req_rx) X(arp_reply_rx)     \
+    X(arp_req_tx) X(arp_reply_tx) X(arp_unsolicited) X(arp_resolve_fail)     \
+    X(neigh_hold_drop) X(neigh_table_full)                                   \
+    X(ip4_rx) X(ip4_bad_len) X(ip4_bad_ver) X(ip4_bad_hlen)                  \
+    X(ip4_bad_csum) X(ip4_bad_opt) X(ip4_bad_src) X(ip4_not_for_us)         \
+    X(ip4_bad_proto) X(ip4_tx) X(ip4_no_route) X(ip4_frag_tx)               \
+    X(ip4_df_drop) X(ip4_ttl_zero)                                           \
+    X(reass_ok) X(reass_timeout) X(reass_overlap) X(reass_dup)               \
+    X(reass_no_slot) X(reass_mem) X(reass_bad) X(reass_too_big)              \
+    X(icmp_rx) X(icmp_bad) X(icmp_bad_csum) X(icmp_echo_rx) X(icmp_echo_tx)  \
+    X(icmp_unreach_tx) X(icmp_rate_drop) X(icmp_err_rx) X(icmp_ignored)      \
+    X(udp_rx) X(udp_bad_len) X(udp_bad_csum) X(udp_no_port)                  \
+    X(udp_rcvbuf_drop) X(udp_tx) X(udp_nobufs)                               \
+    X(tcp_rx) X(tcp_bad_len) X(tcp_bad_csum) X(tcp_bad_opt) X(tcp_bad_flags) \
+    X(tcp_no_socket) X(tcp_rst_tx) X(tcp_rst_rx) X(tcp_tx) X(tcp_retrans)    \
+    X(tcp_fast_retrans) X(tcp_rto) X(tcp_dup_drop) X(tcp_ooo_drop)           \
+    X(tcp_ooo_queued) X(tcp_out_of_window) X(tcp_paws_drop)                  \
+    X(tcp_challenge_ack) X(tcp_challenge_ack_limited) X(tcp_syn_queue_full)  \
+    X(tcp_syncookie_tx) X(tcp_syncookie_ok) X(tcp_syncookie_bad)             \
+    X(tcp_backlog_drop) X(tcp_rcvbuf_drop) X(tcp_nobufs) X(tcp_bad_ack)      \
+    X(tcp_keepalive_tx) X(tcp_timeout) X(tcp_zero_window_probe)              \
+    X(tcp_conn_opened) X(tcp_conn_accepted) X(tcp_conn_closed)               \
+    X(tcp_conn_reset)                                                        \
+    X(egress_drop_pkts) X(egress_drop_bytes) X(drain_nospc)                  \
+    X(hook_drop_pre_routing) X(hook_drop_local_in)                           \
+    X(hook_drop_local_out) X(hook_drop_post_routing)                         \
+    X(tx_nobufs) X(rx_nobufs) X(buf_double_free)
+
+typedef struct pn_pool_stats {
+    uint32_t capacity; /* objects in the pool */
+    uint32_t used;     /* in use now */
+    uint32_t peak;     /* high-water mark of used */
+    uint32_t failed;   /* allocations refused because the pool was empty */
+} pn_pool_stats;
+
+/* Pools, indexing pn_stats.pool[]. */
+#define PN_POOL_RXBUF 0   /* receive buffer blocks */
+#define PN_POOL_TXBUF 1   /* transmit buffer blocks */
+#define PN_POOL_UDP 2     /* UDP sockets */
+#define PN_POOL_REASS 3   /* reassembly slots */
+#define PN_POOL_NEIGH 4   /* neighbour entries */
+#define PN_POOL_TCP 5     /* TCP control blocks */
+#define PN_POOL_SYN 6     /* half-open (SYN_RECEIVED) entries */
+#define PN_POOL_TCPBUF 7  /* TCP data buffer chunks */
+#define PN_POOL_COUNT 8
+
+typedef struct pn_stats {
+#define PN_STAT_FIELD_(n) uint64_t n;
+    PN_STATS_LIST(PN_STAT_FIELD_)
+#undef PN_STAT_FIELD_
+    pn_pool_stats pool[PN_POOL_COUNT];
+    uint64_t reass_bytes;      /* fragment bytes held now */
+    uint64_t reass_bytes_peak; /* high-water mark */
+    uint64_t egress_pkts;      /* frames waiting in the egress queue now */
+    uint64_t egress_bytes;
+} pn_stats;
+
+/* Number of uint64_t counters named by PN_STATS_LIST, and the name of the
+ * i-th one (NULL past the end). Counter i is ((const uint64_t *)st)[i]. */
+size_t pn_stats_count(void);
+const char *pn_stats_name(size_t i);
+const char *pn_pool_name(int pool);
+
+/* ----------------------------------------------------------------------
+ * Instance
+ * ---------------------------------------------------------------------- */
+
+typedef struct pn_stack pn_stack;
+
+#define PN_ARENA_ALIGN 16 /* arenas MUST be aligned to this */
+#define PN_TIME_NEVER UINT64_MAX
+
+/* Exact number of arena bytes pn_stack_new() needs for *cfg, or 0 if the
+ * config is invalid (the same checks as pn_stack_new). */
+size_t pn_arena_size(const pn_config *cfg);
+
+/* Create an instance in arena[0..len). The arena MUST stay valid and
+ * untouched by the caller until the instance is no longer used; there is
+ * no destroy call: drop the arena. *cfg is copied.
+ * Errors (in *err, which may be NULL; the return is then NULL):
+ *   PN_EINVAL   arena or cfg NULL, or the config is nonsense (see
+ *               pn_config fields for ranges);
+ *   PN_EALIGN   arena not aligned to PN_ARENA_ALIGN;
+ *   PN_ENOMEM   len < pn_arena_size(cfg). */
+pn_stack *pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err);
+
+/* Hand one received frame to the stack. The frame is copied; the caller's
+ * buffer is free on return. It is processed at once at time `now`; replies
+ * are queued for pn_drain_raw(). A malformed frame returns 0 and is counted.
+ * Errors: PN_EINVAL (s NULL, frame NULL with len > 0, len 0);
+ *         PN_EMSGSIZE (len above MTU + link header: counted inject_too_big);
+ *         PN_ENOBUFS (no receive buffer: counted inject_nobufs). */
+int pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now);
+
+/* Pop the next outbound frame (FIFO) into buf. Returns its length, or 0
+ * when nothing is queued. If cap is smaller than the next frame, returns
+ * PN_ENOSPC and keeps the frame (pn_drain_peek tells its size). */
+int pn_drain_raw(pn_stack *s, void *buf, size_t cap);
+
+/* Length of the next outbound frame, or 0 if none. */
+size_t pn_drain_peek(const pn_stack *s);
+
+/* Run every timer due at `now`. */
+void pn_poll(pn_stack *s, uint64_t now);
+
+/* The earliest time at which pn_poll must be called, or PN_TIME_NEVER.
+ * A soft deadline: calling earlier is harmless, later delays timers. */
+uint64_t pn_next_deadline(const pn_stack *s);
+
+const pn_stats *pn_stats_get(const pn_stack *s);
+
+/* Add (or replace, when dest/prefix_len match) a static route at run time.
+ * Errors: PN_EINVAL; PN_ENOBUFS when the table is full. */
+int pn_route_add(pn_stack *s, const pn_route *r);
+/* Errors: PN_ENOENT when no such route. */
+int pn_route_del(pn_stack *s, pn_ip4 dest, uint8_t prefix_len);
+
+/* ----------------------------------------------------------------------
+ * UDP
+ * ---------------------------------------------------------------------- */
+
+/* Open a UDP socket. Returns a handle >= 0. Errors: PN_EMFILE. */
+int pn_udp_open(pn_stack *s);
+
+/* Bind to a local address (0.0.0.0 = any of ours) and port (0 = choose an
+ * ephemeral port per RFC 6056 from the key).
+ * Errors: PN_EBADF, PN_EINVAL (already bound), PN_EADDRINUSE,
+ *         PN_EADDRNOTAVAIL (not one of our addresses). */
+int pn_udp_bind(pn_stack *s, int sock, const pn_sockaddr *local);
+
+/* Send one datagram of len bytes (0..65507) to *to. Autobinds an unbound
+ * socket. The route decides the source address (unless bound to one). The
+ * datagram is fragmented above the MTU. Returns len.
+ * Errors: PN_EBADF; PN_EINVAL (to NULL, port 0); PN_EMSGSIZE (len > 65507);
+ *   PN_ENETUNREACH / PN_EHOSTUNREACH (no route); PN_ENOBUFS (the socket's
+ *   send buffer is full or no transmit buffers: try after draining);
+ *   PN_EADDRINUSE (autobind found no free port). */
+int pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len,
+                  const pn_sockaddr *to, uint64_t now);
+
+/* Receive the next queued datagram into buf (truncated to cap; the rest is
+ * discarded, as POSIX recvfrom). *from (may be NULL) gets the sender.
+ * Returns the bytes copied. Errors: PN_EBADF, PN_EAGAIN (queue empty). */
+int pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from);
+
+/* Close the socket and free its queued datagrams. Errors: PN_EBADF. */
+int pn_udp_close(pn_stack *s, int sock);
+
+/* ----------------------------------------------------------------------
+ * TCP
+ * ---------------------------------------------------------------------- */
+
+/* Handles of TCP sockets and UDP sockets are separate number spaces. */
+
+#define PN_TCP_CLOSED 0
+#define PN_TCP_LISTEN 1
+#define PN_TCP_SYN_SENT 2
+#define PN_TCP_SYN_RECEIVED 3
+#define PN_TCP_ESTABLISHED 4
+#define PN_TCP_FIN_WAIT_1 5
+#define PN_TCP_FIN_WAIT_2 6
+#define PN_TCP_CLOSE_WAIT 7
+#define PN_TCP_CLOSING 8
+#define PN_TCP_LAST_ACK 9
+#define PN_TCP_TIME_WAIT 10
+
+/* Options for pn_tcp_setopt / pn_tcp_getopt (int values). */
+#define PN_TCP_NODELAY 1      /* 1: Nagle off */
+#define PN_TCP_KEEPALIVE 2    /* 1: keepalive on */
+#define PN_TCP_KEEPIDLE 3     /* seconds */
+#define PN_TCP_KEEPINTVL 4    /* seconds */
+#define PN_TCP_KEEPCNT 5
+#define PN_TCP_SNDBUF 6       /* bytes (before connect/listen) */
+#define PN_TCP_RCVBUF 7       /* bytes (before connect/listen) */
+#define PN_TCP_MAXSEG 8       /* MSS clamp */
+#define PN_TCP_LINGER0 9      /* 1: close() aborts with RST */
+#define PN_TCP_TIMESTAMPS 10  /* 0/1 */
+#define PN_TCP_SACK 11        /* 0/1 */
+#define PN_TCP_WSCALE 12      /* 0/1 */
+#define PN_TCP_CC 13          /* PN_CC_* */
+#define PN_TCP_REUSEADDR 14   /* 0/1 */
+#define PN_TCP_SYNCNT 15      /* SYN retries */
+#define PN_TCP_TOS 16
+#define PN_TCP_TTL 17
+#define PN_TCP_QUICKACK 18
+
+typedef struct pn_sock_status {
+    int state;            /* PN_TCP_* (UDP: PN_TCP_CLOSED) */
+    uint32_t readable;    /* bytes (UDP: bytes of the next datagram) ready to read */
+    uint32_t unsent;      /* bytes queued but never sent */
+    uint32_t unacked;     /* bytes sent, not yet acknowledged */
+    uint32_t writable;    /* bytes pn_tcp_send would accept now */
+    uint8_t eof;          /* peer's FIN consumed up to here: read returns 0 */
+    uint8_t connected;    /* handshake completed */
+    int pending_error;    /* sticky PN_E* error, 0 if none */
+    uint32_t accept_queue; /* established connections waiting in accept */
+} pn_sock_status_t;
+
+int pn_tcp_open(pn_stack *s);
+int pn_tcp_bind(pn_stack *s, int sock, const pn_sockaddr *local);
+int pn_tcp_listen(pn_stack *s, int sock, int backlog);
+int pn_tcp_accept(pn_stack *s, int sock, pn_sockaddr *peer);
+int pn_tcp_connect(pn_stack *s, int sock, const pn_sockaddr *to, uint64_t now);
+int pn_tcp_send(pn_stack *s, int sock, const void *data, size_t len, uint64_t now);
+int pn_tcp_recv(pn_stack *s, int sock, void *buf, size_t cap, uint64_t now);
+int pn_tcp_shutdown(pn_stack *s, int sock, uint64_t now);
+int pn_tcp_close(pn_stack *s, int sock, uint64_t now);
+int pn_tcp_abort(pn_stack *s, int sock, uint64_t now);
+int pn_tcp_state(const pn_stack *s, int sock);
+int pn_tcp_setopt(pn_stack *s, int sock, int opt, int value);
+int pn_tcp_getopt(const pn_stack *s, int sock, int opt, int *value);
+int pn_tcp_sockname(const pn_stack *s, int sock, pn_sockaddr *local, pn_sockaddr *peer);
+
+/* Readiness of a TCP socket in one call. Errors: PN_EBADF. */
+int pn_sock_status(const pn_stack *s, int sock, pn_sock_status_t *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PURENET_H */

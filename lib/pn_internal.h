@@ -1,0 +1,366 @@
+/*
+ * pn_internal.h -- private declarations shared by the files of lib/.
+ *
+ * IMPLEMENTATION NOTES
+ * - Everything lives in the caller's arena. pn_stack_new() puts struct
+ *   pn_stack at the aligned start and bump-carves every pool once
+ *   (pni_carve, aligned to PNI_ALIGN). Afterwards only fixed-size free-list
+ *   pools are used; nothing is carved again, the arena never moves.
+ * - Every pool keeps one in-use byte per object, so a double free is caught
+ *   (counted in stats.buf_double_free and refused; an assert in debug
+ *   builds) instead of corrupting the free list.
+ * - Ownership: a function that takes a pni_buf * "consumes" it unless its
+ *   comment says otherwise: it frees it or passes it on, on every path,
+ *   including errors.
+ * - Naming: cross-file internals are pni_<module>_<verb>; file-local helpers
+ *   are static and unprefixed.
+ */
+#ifndef PN_INTERNAL_H
+#define PN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "purenet.h"
+#include "wire.h"
+
+#ifdef PN_DEBUG
+/* Debug builds trap at once on an internal invariant violation. */
+#define PNI_ASSERT(x) ((x) ? (void)0 : __builtin_trap())
+#else
+#define PNI_ASSERT(x) ((void)0)
+#endif
+
+#define PNI_ALIGN 16
+#define PNI_STAT(s, name) ((s)->stats.name++)
+
+/* ---------------------------------------------------------------------
+ * Arena carving and fixed-size pools (lib/arena.c)
+ * --------------------------------------------------------------------- */
+
+typedef struct pni_carver {
+    uint8_t *base; /* NULL while only measuring */
+    size_t off;
+} pni_carver;
+
+/* Reserve size bytes aligned to PNI_ALIGN; returns NULL while measuring. */
+void *pni_carve(pni_carver *c, size_t size);
+
+typedef struct pni_pool {
+    uint8_t *base;       /* count objects of obj_size bytes */
+    uint8_t *inuse;      /* count bytes: 1 when allocated */
+    void *free_head;     /* free objects linked through their first word */
+    uint32_t obj_size;   /* rounded up to PNI_ALIGN */
+    uint32_t count;
+    pn_pool_stats *st;   /* points into the stack's stats */
+} pni_pool;
+
+/* Carve a pool of count objects of size bytes (measuring when c->base is
+ * NULL). st receives capacity; used/peak/failed start at 0. */
+void pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_pool_stats *st);
+void *pni_pool_alloc(pni_pool *p);                 /* NULL when empty (counted failed) */
+/* Returns 0, or -1 for a pointer not from this pool or already free. */
+int pni_pool_free(pni_pool *p, void *obj);
+uint32_t pni_pool_index(const pni_pool *p, const void *obj);
+void *pni_pool_at(const pni_pool *p, uint32_t idx); /* NULL if idx out of range or free */
+
+/* ---------------------------------------------------------------------
+ * Packet buffers (lib/buf.c), after lwIP's pbuf
+ * --------------------------------------------------------------------- */
+
+/* Layers: the headroom reserved in front of the data is the sum of the
+ * headers of the layers below the one named. */
+#define PNI_HR_LINK 14
+#define PNI_HR_IP 20
+#define PNI_HR_TRANSPORT 60
+#define PNI_LAYER_TRANSPORT 0 /* headroom: link + IP + transport */
+#define PNI_LAYER_IP 1        /* headroom: link + IP */
+#define PNI_LAYER_LINK 2      /* headroom: link */
+#define PNI_LAYER_RAW 3       /* no headroom */
+
+#define PNI_BUF_F_CSUM_OK 0x01 /* payload checksum already verified */
+
+typedef struct pni_buf {
+    struct pni_buf *next;  /* next segment of the same packet */
+    struct pni_buf *qnext; /* next packet in a queue (first segment only) */
+    uint32_t tot_len;      /* len + next->tot_len (invariant) */
+    uint16_t off;          /* start of data in blk[] */
+    uint16_t len;          /* bytes of data in this segment */
+    uint16_t cap;          /* size of blk[] */
+    uint8_t ref;           /* references to this segment */
+    uint8_t flags;
+    uint8_t pool;          /* PN_POOL_RXBUF or PN_POOL_TXBUF */
+    uint8_t owner_kind;    /* 0 none, 1 UDP socket charged for it */
+    uint16_t owner;        /* socket index charged (send-buffer accounting) */
+    uint32_t meta;         /* free for the current holder */
+    uint16_t meta16;       /* free for the current holder */
+    uint16_t meta16b;      /* free for the current holder */
+    uint64_t time;         /* free for the current holder */
+    uint8_t blk[];         /* cap bytes */
+} pni_buf;
+
+struct pn_stack;
+
+/* Allocate a packet whose data part is len bytes, with the headroom of
+ * layer in the first segment; chained when len does not fit one block.
+ * pool is PN_POOL_RXBUF or PN_POOL_TXBUF. NULL when the pool is empty
+ * (nothing leaks: a partial chain is freed). */
+pni_buf *pni_buf_alloc(struct pn_stack *s, int pool, int layer, size_t len);
+/* Data pointer of a segment. */
+static inline uint8_t *
+pni_buf_data(pni_buf *b)
+{
+    return b->blk + b->off;
+}
+/* Prepend n bytes of header to the first segment (off -= n). Returns 0, or
+ * -1 if the headroom is short (nothing changes). */
+int pni_buf_push(pni_buf *b, size_t n);
+/* Remove n bytes from the front of the first segment. Returns 0, or -1 if
+ * the first segment holds fewer than n bytes (nothing changes). */
+int pni_buf_pull(pni_buf *b, size_t n);
+/* Drop bytes at the end so tot_len becomes new_len (<= tot_len); frees
+ * segments that become empty. Returns 0 or -1. */
+int pni_buf_trim(struct pn_stack *s, pni_buf *b, size_t new_len);
+void pni_buf_ref(pni_buf *b);
+/* Drop one reference of each segment of the chain, returning a segment to
+ * its pool when its count reaches 0 (lwIP pbuf_free semantics: stops at the
+ * first segment still referenced). NULL is allowed. */
+void pni_buf_free(struct pn_stack *s, pni_buf *b);
+/* Free a whole queue of packets linked through qnext. */
+void pni_buf_free_queue(struct pn_stack *s, pni_buf *head);
+/* Append tail to the chain head (head's tot_len grows); takes tail's ref. */
+void pni_buf_cat(pni_buf *head, pni_buf *tail);
+/* Copy up to len bytes from offset off of the packet. Returns bytes copied. */
+size_t pni_buf_copyout(const pni_buf *b, size_t off, void *dst, size_t len);
+/* Write len bytes at offset off (must be within tot_len). 0 or -1. */
+int pni_buf_copyin(pni_buf *b, size_t off, const void *src, size_t len);
+/* Partial Internet checksum of bytes [off, off+len) of the chain, handling
+ * odd-length segments (see pni_csum_partial). */
+uint64_t pni_buf_csum(const pni_buf *b, size_t off, size_t len);
+/* Make the first n bytes contiguous in the first segment (they must fit in
+ * its block). Returns a pointer to them or NULL. */
+uint8_t *pni_buf_linearize(pni_buf *b, size_t n);
+/* Fill a pn_pktview for callbacks. */
+void pni_buf_view(const pni_buf *b, pn_pktview *v);
+/* Debug-only chain invariant check (tot_len sums, refs > 0). 1 if OK. */
+int pni_buf_check(const pni_buf *b);
+
+/* ---------------------------------------------------------------------
+ * SipHash-2-4 (lib/siphash.c)
+ * --------------------------------------------------------------------- */
+
+uint64_t pni_siphash(const uint8_t key[16], const void *data, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Stack-level structures
+ * --------------------------------------------------------------------- */
+
+typedef struct pni_route_ent {
+    uint8_t dest[4];
+    uint8_t gw[4];
+    uint8_t src[4];
+    uint8_t prefix_len;
+    uint8_t in_use;
+    uint8_t connected; /* implied by an interface address */
+} pni_route_ent;
+
+#define PNI_NEIGH_FREE 0
+#define PNI_NEIGH_INCOMPLETE 1 /* ARP request sent, waiting */
+#define PNI_NEIGH_REACHABLE 2
+
+typedef struct pni_neigh {
+    uint8_t ip[4];
+    uint8_t mac[6];
+    uint8_t state;
+    uint8_t tries;        /* ARP requests sent */
+    uint16_t hold_n;
+    uint64_t deadline;    /* INCOMPLETE: next retry; REACHABLE: expiry */
+    uint64_t used;        /* last use, for replacement */
+    pni_buf *hold_head;   /* IP packets waiting, linked by qnext */
+    pni_buf *hold_tail;
+} pni_neigh;
+
+typedef struct pni_reass {
+    uint8_t in_use;
+    uint8_t proto;
+    uint8_t src[4];
+    uint8_t dst[4];
+    uint16_t id;
+    uint8_t have_last;    /* MF=0 fragment seen */
+    uint32_t total;       /* payload length, known once have_last */
+    uint32_t bytes;       /* buffer bytes held (counted against the budget) */
+    uint64_t deadline;
+    pni_buf *frags;       /* sorted by offset, linked by qnext; meta = offset */
+} pni_reass;
+
+typedef struct pni_udp_sock {
+    uint8_t in_use;
+    uint8_t bound;
+    uint8_t laddr[4];     /* 0.0.0.0 = any */
+    uint16_t lport;
+    uint32_t rq_bytes;    /* receive queue bytes (payload) */
+    uint32_t wmem;        /* bytes of our datagrams still in the stack */
+    pni_buf *rq_head;     /* datagrams: data = payload; meta = src addr
+                             (big-endian u32), meta16 = src port */
+    pni_buf *rq_tail;
+} pni_udp_sock;
+
+struct pni_tcp; /* lib/tcp.h */
+
+struct pn_stack {
+    pn_config cfg;
+    uint64_t now;          /* never goes backwards */
+    pn_stats stats;
+
+    uint32_t buf_size;     /* effective data bytes per block */
+    uint32_t max_frame;    /* mtu + link header */
+    pni_pool pool[PN_POOL_COUNT];
+
+    /* egress queue, drop-tail */
+    pni_buf *eg_head;
+    pni_buf *eg_tail;
+
+    /* routing */
+    pni_route_ent routes[PN_MAX_ADDRS + PN_MAX_ROUTES];
+
+    /* ARP cache: neigh_entries entries, in pool[PN_POOL_NEIGH]
+       (walked by index; in-use byte tells live ones) */
+
+    /* reassembly: pool[PN_POOL_REASS] */
+    uint32_t reass_bytes;
+
+    /* UDP sockets: pool[PN_POOL_UDP] */
+    uint16_t udp_next_eph;
+
+    /* ICMP token bucket (RFC 1812 4.3.2.8 style rate limit) */
+    uint64_t icmp_tokens_us; /* tokens scaled by 1e6 */
+    uint64_t icmp_last;
+
+    uint32_t ip_id_next;
+
+    struct pni_tcp *tcp;   /* NULL when tcp.max_socks == 0 */
+};
+
+/* Clamp time: returns the stack's now after max(now, s->now). */
+static inline uint64_t
+pni_time(pn_stack *s, uint64_t now)
+{
+    if (now > s->now)
+        s->now = now;
+    return s->now;
+}
+
+static inline int
+pni_ip_eq(const uint8_t a[4], const uint8_t b[4])
+{
+    return memcmp(a, b, 4) == 0;
+}
+
+static inline int
+pni_ip_is_zero(const uint8_t a[4])
+{
+    return (a[0] | a[1] | a[2] | a[3]) == 0;
+}
+
+/* ---- iface (lib/iface.c): medium, inject/drain, egress queue, taps ---- */
+
+/* A received frame in an RX buffer (data = whole frame). Consumes it. */
+void pni_iface_input(pn_stack *s, pni_buf *frame);
+/* Send an IPv4 packet (data starts at the IP header) to next hop nh:
+ * runs the POST_ROUTING hook, adds the link header (resolving nh through
+ * ARP on Ethernet, which may hold the packet), enqueues. Consumes pkt.
+ * Returns 0 (sent, held or dropped-and-counted). */
+int pni_iface_output_ip(pn_stack *s, pni_buf *pkt, const uint8_t nh[4]);
+/* Put a finished frame on the egress queue (tap OUT, drop-tail counted).
+ * Consumes it. Returns 0 or PN_ENOBUFS when dropped. */
+int pni_iface_enqueue(pn_stack *s, pni_buf *frame);
+/* Run the caller's hook at point; 1 = accept, 0 = drop (counted). */
+int pni_hook_run(pn_stack *s, int point, const pni_buf *ip);
+
+/* ---- neigh (lib/neigh.c): ARP cache and pending packets ---- */
+
+void pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth);
+/* Fill mac for nh, or hold pkt (consumed: held, or dropped and counted)
+ * and return 1; 0 when mac is filled and pkt not consumed. */
+int pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6]);
+void pni_neigh_poll(pn_stack *s);
+uint64_t pni_neigh_deadline(const pn_stack *s);
+
+/* ---- route (lib/route.c) ---- */
+
+/* Longest-prefix match for dst. Fills the chosen source address (route's
+ * src, else the interface address on the matching connected network, else
+ * the first address) and next hop (gateway, or dst itself when on link).
+ * Returns 0 or PN_ENETUNREACH. Limited broadcast goes out on link. */
+int pni_route_lookup(const pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4]);
+void pni_route_init(pn_stack *s);
+/* 1 if a is one of our addresses. */
+int pni_ip4_is_local(const pn_stack *s, const uint8_t a[4]);
+/* 1 if a is a broadcast for us: 255.255.255.255 or a directed broadcast
+ * of one of our connected networks. */
+int pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4]);
+
+/* ---- ip4 (lib/ip4.c, lib/frag.c, lib/reass.c) ---- */
+
+typedef struct pni_ip4_tx {
+    uint8_t src[4];
+    uint8_t dst[4];
+    uint8_t proto;
+    uint8_t tos;
+    uint8_t ttl;  /* 0 = config default */
+    uint8_t df;
+} pni_ip4_tx;
+
+/* A received IPv4 packet (data = IP header onwards). Consumes it. */
+void pni_ip4_input(pn_stack *s, pni_buf *pkt);
+/* Send a transport segment (data = transport header onwards, allocated
+ * with at least PNI_LAYER_IP headroom). Builds the IP header (ID from the
+ * keyed hash), runs LOCAL_OUT, routes, fragments above the MTU (DF:
+ * PN_EMSGSIZE) and passes each piece to pni_iface_output_ip. Consumes b.
+ * Returns 0, PN_ENETUNREACH, PN_EMSGSIZE or PN_ENOBUFS. */
+int pni_ip4_output(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx);
+uint16_t pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto);
+/* Fragment a complete IP packet (header at data) for mtu; each fragment is
+ * handed to pni_iface_output_ip(nh). Consumes pkt. */
+int pni_frag_output(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, uint16_t mtu, const uint8_t nh[4]);
+/* Feed a fragment (data = IP header, ip parsed). Returns the reassembled
+ * datagram (data = IP header with tot_len fixed, MF/offset cleared; may be
+ * a chain) when complete, else NULL. Consumes frag. */
+pni_buf *pni_reass_input(pn_stack *s, pni_buf *frag, const pni_ip4_repr *ip);
+void pni_reass_poll(pn_stack *s);
+uint64_t pni_reass_deadline(const pn_stack *s);
+
+/* ---- icmp (lib/icmp.c) ---- */
+
+/* pkt data = ICMP message, ip = its header. Consumes pkt. */
+void pni_icmp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
+/* Send an ICMP error about orig (data = the offending IP header), unless
+ * RFC 1122 3.2.2 forbids it (orig is ICMP error, broadcast, non-first
+ * fragment, source not unicast) or the rate limit says no. Does not
+ * consume orig. */
+void pni_icmp_send_error(pn_stack *s, const pni_buf *orig, const pni_ip4_repr *ip, uint8_t type,
+                         uint8_t code, uint16_t next_mtu);
+/* Token bucket check (and take one token). 1 = allowed. */
+int pni_icmp_rate_ok(pn_stack *s);
+
+/* ---- udp (lib/udp.c) ---- */
+
+/* pkt data = IP header (hlen bytes) + UDP. Consumes pkt. */
+void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
+/* A transmitted buffer charged to a UDP socket left the stack. */
+void pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes);
+
+/* ---- tcp (lib/tcp*.c, private header lib/tcp.h) ---- */
+
+size_t pni_tcp_arena_size(const pn_config *cfg);
+/* Carve the TCP module's state; returns NULL when measuring. */
+struct pni_tcp *pni_tcp_carve(pn_stack *s, pni_carver *c);
+/* pkt data = IP header + TCP segment. Consumes pkt. */
+void pni_tcp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
+/* An ICMP error quoting one of our TCP segments (RFC 5927 rules). */
+void pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp);
+void pni_tcp_poll(pn_stack *s);
+uint64_t pni_tcp_deadline(const pn_stack *s);
+
+#endif /* PN_INTERNAL_H */
