@@ -122,7 +122,9 @@ int pni_buf_pull(pni_buf *b, size_t n);
 /* Drop bytes at the end so tot_len becomes new_len (<= tot_len); frees
  * segments that become empty. Returns 0 or -1. */
 int pni_buf_trim(struct pn_stack *s, pni_buf *b, size_t new_len);
-void pni_buf_ref(pni_buf *b);
+/* Take one more reference to the first segment. 0, or -1 when the count
+ * would overflow (refused; a trap in debug builds). */
+int pni_buf_ref(pni_buf *b);
 /* Drop one reference of each segment of the chain, returning a segment to
  * its pool when its count reaches 0 (lwIP pbuf_free semantics: stops at the
  * first segment still referenced). NULL is allowed. */
@@ -140,7 +142,7 @@ int pni_buf_copyin(pni_buf *b, size_t off, const void *src, size_t len);
 uint64_t pni_buf_csum(const pni_buf *b, size_t off, size_t len);
 /* Make the first n bytes contiguous in the first segment (they must fit in
  * its block). Returns a pointer to them or NULL. */
-uint8_t *pni_buf_linearize(pni_buf *b, size_t n);
+uint8_t *pni_buf_linearize(struct pn_stack *s, pni_buf *b, size_t n);
 /* Fill a pn_pktview for callbacks. */
 void pni_buf_view(const pni_buf *b, pn_pktview *v);
 /* Debug-only chain invariant check (tot_len sums, refs > 0). 1 if OK. */

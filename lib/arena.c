@@ -1,0 +1,106 @@
+/*
+ * arena.c -- bump carving of the caller's arena and fixed-size pools.
+ *
+ * IMPLEMENTATION NOTES
+ * - pni_carve is run twice by the instance builder: once with base NULL to
+ *   measure (pn_arena_size), once to place (pn_stack_new). Both passes make
+ *   the same calls in the same order, so the size is exact.
+ * - A pool is an array of count objects of obj_size bytes (a multiple of
+ *   PNI_ALIGN) and an in-use byte per object. Free objects are linked
+ *   through their first word. The in-use bytes catch a double free or a
+ *   foreign pointer before it can corrupt the free list.
+ */
+#include "pn_internal.h"
+
+static size_t
+align_up(size_t v)
+{
+    return (v + (PNI_ALIGN - 1)) & ~(size_t)(PNI_ALIGN - 1);
+}
+
+void *
+pni_carve(pni_carver *c, size_t size)
+{
+    size_t at = align_up(c->off);
+    c->off = at + align_up(size);
+    if (c->base == NULL)
+        return NULL;
+    return c->base + at;
+}
+
+void
+pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_pool_stats *st)
+{
+    uint32_t osz = (uint32_t)align_up(size < sizeof(void *) ? sizeof(void *) : size);
+    uint8_t *base = pni_carve(c, (size_t)osz * count);
+    uint8_t *inuse = pni_carve(c, count);
+    if (c->base == NULL)
+        return;
+    p->base = base;
+    p->inuse = inuse;
+    p->obj_size = osz;
+    p->count = count;
+    p->st = st;
+    memset(st, 0, sizeof *st);
+    st->capacity = count;
+    memset(inuse, 0, count);
+    /* Link the free list in index order so allocation order is the same
+     * on every run (determinism). */
+    p->free_head = NULL;
+    for (uint32_t i = count; i-- > 0;) {
+        void *obj = base + (size_t)i * osz;
+        memcpy(obj, &p->free_head, sizeof(void *));
+        p->free_head = obj;
+    }
+}
+
+void *
+pni_pool_alloc(pni_pool *p)
+{
+    void *obj = p->free_head;
+    if (obj == NULL) {
+        if (p->st != NULL)
+            p->st->failed++;
+        return NULL;
+    }
+    memcpy(&p->free_head, obj, sizeof(void *));
+    p->inuse[pni_pool_index(p, obj)] = 1;
+    p->st->used++;
+    if (p->st->used > p->st->peak)
+        p->st->peak = p->st->used;
+    return obj;
+}
+
+uint32_t
+pni_pool_index(const pni_pool *p, const void *obj)
+{
+    return (uint32_t)(((const uint8_t *)obj - p->base) / p->obj_size);
+}
+
+int
+pni_pool_free(pni_pool *p, void *obj)
+{
+    const uint8_t *o = obj;
+    if (obj == NULL || p->base == NULL || o < p->base ||
+        o >= p->base + (size_t)p->obj_size * p->count)
+        return -1;
+    size_t rel = (size_t)(o - p->base);
+    if (rel % p->obj_size != 0)
+        return -1;
+    uint32_t i = (uint32_t)(rel / p->obj_size);
+    if (p->inuse[i] == 0)
+        return -1; /* double free */
+    p->inuse[i] = 0;
+    memcpy(obj, &p->free_head, sizeof(void *));
+    p->free_head = obj;
+    p->st->used--;
+    return 0;
+}
+
+void *
+pni_pool_at(const pni_pool *p, uint32_t idx)
+{
+    if (idx >= p->count || p->inuse[idx] == 0)
+        return NULL;
+    return p->base + (size_t)idx * p->obj_size;
+}
