@@ -42,7 +42,7 @@ LIB_SO  := $(BUILD)/libpurenet.so
 # Check (unit tests)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
-TEST_CFLAGS  := $(CFLAGS_BASE) -Wall -Wextra -Werror -Wshadow -Itests $(SANFLAGS) \
+TEST_CFLAGS  := $(CFLAGS_BASE) -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Itests $(SANFLAGS) \
                 $(CHECK_CFLAGS) $(EXTRA_CFLAGS)
 TEST_SRC  := $(sort $(filter-out tests/check_main.c,$(wildcard tests/check_*.c)))
 TEST_HELP := $(sort $(wildcard tests/helper_*.c))
@@ -56,6 +56,7 @@ TEST_EXTRA :=
 PHONY_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
 
+PHONY_EXTRA += FORCE
 .PHONY: all lib test test-plain test-san check-run check-deps install clean \
         test-install format $(PHONY_EXTRA)
 
@@ -83,7 +84,7 @@ check-deps:
 	  exit 1; }
 
 # One line per suite: each tests/check_<name>.c exports Suite *<name>_suite(void).
-$(SUITES_H): $(TEST_SRC)
+$(SUITES_H): FORCE
 	@mkdir -p $(dir $@)
 	@{ for f in $(TEST_SRC); do n=$${f#tests/check_}; n=$${n%.c}; echo "PN_SUITE($$n)"; done; } > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
@@ -136,6 +137,8 @@ test-install:
 	         $(CC) -std=c11 -Wall -Wextra -Werror tests/install/hello.c -o $(BUILD)/hello-static $$($(PKG_CONFIG) --cflags purenet) $$($(PKG_CONFIG) --variable=libdir purenet)/libpurenet.a'
 	LD_LIBRARY_PATH=$(CURDIR)/$(BUILD)/stage/opt/purenet/lib $(BUILD)/hello-dyn
 	$(BUILD)/hello-static
+
+FORCE:
 
 format:
 	clang-format -i lib/*.c lib/*.h include/*.h tests/*.c tests/*.h

@@ -242,7 +242,7 @@ END_TEST
 
 START_TEST(test_api_misuse_null_stack)
 {
-    uint8_t buf[64];
+    uint8_t buf[64] = {0};
     EXPECT_INT(pn_inject_raw(NULL, buf, 10, 0), PN_EINVAL);
     EXPECT_INT(pn_drain_raw(NULL, buf, sizeof buf), PN_EINVAL);
     EXPECT_UINT(pn_next_deadline(NULL), PN_TIME_NEVER);

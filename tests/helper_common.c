@@ -1,5 +1,4 @@
 /* helper_common.c -- implementations of pn_check.h helpers. */
-#define _DEFAULT_SOURCE
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
