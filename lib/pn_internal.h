@@ -190,10 +190,16 @@ typedef struct pni_reass {
     uint8_t dst[4];
     uint16_t id;
     uint8_t have_last;    /* MF=0 fragment seen */
+    uint8_t have_first;   /* offset-0 fragment held (its header is kept) */
     uint32_t total;       /* payload length, known once have_last */
     uint32_t bytes;       /* buffer bytes held (counted against the budget) */
+    uint32_t got;         /* payload bytes held (fragments never overlap) */
     uint64_t deadline;
-    pni_buf *frags;       /* sorted by offset, linked by qnext; meta = offset */
+    pni_buf *frags;       /* sorted by offset, linked by qnext; meta = offset,
+                             meta16 = payload length; non-first fragments
+                             hold payload only (header pulled) */
+    struct pni_reass *older; /* age list (lib/reass.c): oldest first, which */
+    struct pni_reass *newer; /* is also deadline order */
 } pni_reass;
 
 typedef struct pni_udp_sock {
@@ -229,8 +235,10 @@ struct pn_stack {
     /* ARP cache: neigh_entries entries, in pool[PN_POOL_NEIGH]
        (walked by index; in-use byte tells live ones) */
 
-    /* reassembly: pool[PN_POOL_REASS] */
+    /* reassembly: pool[PN_POOL_REASS], live slots on an age list */
     uint32_t reass_bytes;
+    pni_reass *reass_oldest;
+    pni_reass *reass_newest;
 
     /* UDP sockets: pool[PN_POOL_UDP] */
     uint16_t udp_next_eph;
