@@ -273,13 +273,15 @@ void pn_config_default(pn_config *cfg);
     X(arp_req_tx) X(arp_reply_tx) X(arp_unsolicited) X(arp_resolve_fail)     \
     X(neigh_hold_drop) X(neigh_table_full)                                   \
     X(ip4_rx) X(ip4_bad_len) X(ip4_bad_ver) X(ip4_bad_hlen)                  \
-    X(ip4_bad_csum) X(ip4_bad_opt) X(ip4_bad_src) X(ip4_not_for_us)         \
+    X(ip4_bad_csum) X(ip4_bad_opt) X(ip4_bad_field) X(ip4_bad_src)          \
+    X(ip4_not_for_us)                                                        \
     X(ip4_bad_proto) X(ip4_tx) X(ip4_no_route) X(ip4_frag_tx)               \
     X(ip4_df_drop) X(ip4_ttl_zero)                                           \
     X(reass_ok) X(reass_timeout) X(reass_overlap) X(reass_dup)               \
     X(reass_no_slot) X(reass_mem) X(reass_bad) X(reass_too_big)              \
     X(icmp_rx) X(icmp_bad) X(icmp_bad_csum) X(icmp_echo_rx) X(icmp_echo_tx)  \
-    X(icmp_unreach_tx) X(icmp_rate_drop) X(icmp_err_rx) X(icmp_ignored)      \
+    X(icmp_unreach_tx) X(icmp_timex_tx) X(icmp_rate_drop)                    \
+    X(icmp_err_suppressed) X(icmp_err_rx) X(icmp_ignored)                    \
     X(udp_rx) X(udp_bad_len) X(udp_bad_csum) X(udp_no_port)                  \
     X(udp_rcvbuf_drop) X(udp_tx) X(udp_nobufs)                               \
     X(tcp_rx) X(tcp_bad_len) X(tcp_bad_csum) X(tcp_bad_opt) X(tcp_bad_flags) \
@@ -380,41 +382,70 @@ uint64_t pn_next_deadline(const pn_stack *s);
 
 const pn_stats *pn_stats_get(const pn_stack *s);
 
-/* Add (or replace, when dest/prefix_len match) a static route at run time.
- * Errors: PN_EINVAL; PN_ENOBUFS when the table is full. */
+/* Add (or replace, when dest/prefix_len match another static route) a
+ * static route at run time. Longest prefix wins; on equal prefixes a static
+ * route beats the connected route of an interface address. A gateway MUST
+ * lie on a connected network (Ethernet); src, when set, MUST be one of our
+ * addresses. Errors: PN_EINVAL (s or r NULL, prefix_len > 32, gateway not
+ * on link or broadcast/multicast, src not ours); PN_ENOBUFS when the table
+ * (PN_MAX_ADDRS + PN_MAX_ROUTES entries) is full. */
 int pn_route_add(pn_stack *s, const pn_route *r);
-/* Errors: PN_ENOENT when no such route. */
+/* Delete a static route (connected routes stay with their address).
+ * Errors: PN_EINVAL (s NULL, prefix_len > 32); PN_ENOENT when no such
+ * route. */
 int pn_route_del(pn_stack *s, pn_ip4 dest, uint8_t prefix_len);
 
 /* ----------------------------------------------------------------------
  * UDP
  * ---------------------------------------------------------------------- */
 
-/* Open a UDP socket. Returns a handle >= 0. Errors: PN_EMFILE. */
+/* Open a UDP socket. Returns a handle >= 0 (handles are reused after
+ * close). Errors: PN_EINVAL (s NULL); PN_EMFILE (cfg.udp_socks open, or
+ * closed ones whose datagrams are still queued in the stack). */
 int pn_udp_open(pn_stack *s);
 
 /* Bind to a local address (0.0.0.0 = any of ours) and port (0 = choose an
- * ephemeral port per RFC 6056 from the key).
- * Errors: PN_EBADF, PN_EINVAL (already bound), PN_EADDRINUSE,
- *         PN_EADDRNOTAVAIL (not one of our addresses). */
+ * ephemeral port in 49152..65535 per RFC 6056 algorithm 3 from the key).
+ * A port is shared only by sockets bound to different specific addresses.
+ * Errors: PN_EBADF (s NULL or not an open UDP socket); PN_EINVAL (local
+ *         NULL, or already bound); PN_EADDRINUSE (port taken, or no free
+ *         ephemeral port); PN_EADDRNOTAVAIL (not one of our addresses). */
 int pn_udp_bind(pn_stack *s, int sock, const pn_sockaddr *local);
 
-/* Send one datagram of len bytes (0..65507) to *to. Autobinds an unbound
- * socket. The route decides the source address (unless bound to one). The
- * datagram is fragmented above the MTU. Returns len.
- * Errors: PN_EBADF; PN_EINVAL (to NULL, port 0); PN_EMSGSIZE (len > 65507);
- *   PN_ENETUNREACH / PN_EHOSTUNREACH (no route); PN_ENOBUFS (the socket's
- *   send buffer is full or no transmit buffers: try after draining);
- *   PN_EADDRINUSE (autobind found no free port). */
+/* Send one datagram of len bytes (0..65507) to *to at time `now`. data is
+ * copied; the caller's buffer is free on return. Autobinds an unbound
+ * socket (ephemeral port, any address). The route decides the source
+ * address unless the socket is bound to one. Above the MTU the datagram
+ * is fragmented. To an unresolved neighbour it is held (up to
+ * cfg.neigh_hold_pkts) while ARP resolves; a later failure is counted
+ * (arp_resolve_fail), not returned. Returns len.
+ * Send budget: each transmit buffer the datagram occupies (cfg.buf_size
+ * bytes each) is charged to the socket until the stack frees it (drained,
+ * or dropped); a datagram is refused when the charge would pass
+ * cfg.udp_sndbuf, except that a socket with nothing in flight may always
+ * send one.
+ * Errors: PN_EBADF; PN_EINVAL (to NULL, port 0, address 0.0.0.0, or data
+ *   NULL with len > 0); PN_EMSGSIZE (len > 65507); PN_ENETUNREACH (no
+ *   route); PN_EHOSTUNREACH (the destination is one of our own addresses:
+ *   there is no loopback); PN_ENOBUFS (send budget full (counted
+ *   udp_nobufs), no transmit buffer (tx_nobufs), or the egress queue full
+ *   (egress_drop_pkts): try after draining); PN_EADDRINUSE (autobind found
+ *   no free port). */
 int pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len,
                   const pn_sockaddr *to, uint64_t now);
 
 /* Receive the next queued datagram into buf (truncated to cap; the rest is
  * discarded, as POSIX recvfrom). *from (may be NULL) gets the sender.
- * Returns the bytes copied. Errors: PN_EBADF, PN_EAGAIN (queue empty). */
+ * Datagrams wait in a queue of at most cfg.udp_rcvbuf payload bytes per
+ * socket; beyond it arrivals are dropped (udp_rcvbuf_drop).
+ * Returns the bytes copied (0 for an empty datagram).
+ * Errors: PN_EBADF; PN_EINVAL (buf NULL with cap > 0); PN_EAGAIN (queue
+ * empty). */
 int pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from);
 
-/* Close the socket and free its queued datagrams. Errors: PN_EBADF. */
+/* Close the socket and free its queued datagrams. Datagrams it sent that
+ * still wait in the stack are sent as usual; the handle is reusable once
+ * they are gone. Errors: PN_EBADF. */
 int pn_udp_close(pn_stack *s, int sock);
 
 /* ----------------------------------------------------------------------

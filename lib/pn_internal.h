@@ -80,6 +80,8 @@ void *pni_pool_at(const pni_pool *p, uint32_t idx); /* NULL if idx out of range 
 #define PNI_LAYER_RAW 3       /* no headroom */
 
 #define PNI_BUF_F_CSUM_OK 0x01 /* payload checksum already verified */
+#define PNI_BUF_F_L2_BCAST 0x02 /* received as a link-layer broadcast or
+                                   multicast (RFC 1122 3.2.2: no ICMP error) */
 
 typedef struct pni_buf {
     struct pni_buf *next;  /* next segment of the same packet */
@@ -202,8 +204,13 @@ typedef struct pni_reass {
     struct pni_reass *newer; /* is also deadline order */
 } pni_reass;
 
+#define PNI_UDP_FREE 0
+#define PNI_UDP_OPEN 1
+#define PNI_UDP_CLOSING 2 /* closed by the caller, datagrams still in flight
+                             (wmem > 0): the slot is freed at wmem == 0 */
+
 typedef struct pni_udp_sock {
-    uint8_t in_use;
+    uint8_t in_use;       /* PNI_UDP_* */
     uint8_t bound;
     uint8_t laddr[4];     /* 0.0.0.0 = any */
     uint16_t lport;
@@ -280,8 +287,17 @@ void pni_iface_input(pn_stack *s, pni_buf *frame);
 /* Send an IPv4 packet (data starts at the IP header) to next hop nh:
  * runs the POST_ROUTING hook, adds the link header (resolving nh through
  * ARP on Ethernet, which may hold the packet), enqueues. Consumes pkt.
- * Returns 0 (sent, held or dropped-and-counted). */
+ * Returns 0 (sent, held or dropped-and-counted), or PN_ENOBUFS when the
+ * egress queue was full (also counted; callers may retry later). */
 int pni_iface_output_ip(pn_stack *s, pni_buf *pkt, const uint8_t nh[4]);
+/* Prepend an Ethernet header (our MAC as source) and enqueue. Consumes
+ * pkt. Returns 0 or PN_ENOBUFS (egress full, or no buffer for a header
+ * when the headroom is short). */
+int pni_iface_output_eth(pn_stack *s, pni_buf *pkt, const uint8_t dst[6], uint16_t ethertype);
+/* Make room for n header bytes in front of *pb: pushes in place when the
+ * headroom allows, else chains a new TX segment in front (the packet's
+ * ownership moves with *pb). 0, or -1 when no buffer (*pb untouched). */
+int pni_buf_prepend(pn_stack *s, pni_buf **pb, size_t n);
 /* Put a finished frame on the egress queue (tap OUT, drop-tail counted).
  * Consumes it. Returns 0 or PN_ENOBUFS when dropped. */
 int pni_iface_enqueue(pn_stack *s, pni_buf *frame);
@@ -290,6 +306,7 @@ int pni_hook_run(pn_stack *s, int point, const pni_buf *ip);
 
 /* ---- neigh (lib/neigh.c): ARP cache and pending packets ---- */
 
+/* frame data = the ARP packet (link header pulled). Consumes frame. */
 void pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth);
 /* Fill mac for nh, or hold pkt (consumed: held, or dropped and counted)
  * and return 1; 0 when mac is filled and pkt not consumed. */
@@ -351,6 +368,10 @@ void pni_icmp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
  * consume orig. */
 void pni_icmp_send_error(pn_stack *s, const pni_buf *orig, const pni_ip4_repr *ip, uint8_t type,
                          uint8_t code, uint16_t next_mtu);
+/* 1 if a may be the source of a datagram we answer with an ICMP error:
+ * not 0.0.0.0, broadcast (limited or ours), multicast, loopback or class E
+ * (RFC 1122 3.2.2, RFC 1812 4.3.2.7). */
+int pni_ip4_src_is_unicast(const pn_stack *s, const uint8_t a[4]);
 /* Token bucket check (and take one token). 1 = allowed. */
 int pni_icmp_rate_ok(pn_stack *s);
 

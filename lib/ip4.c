@@ -1,0 +1,200 @@
+/*
+ * ip4.c -- IPv4 receive and send (RFC 791, RFC 1122 3.2.1 and 3.3).
+ *
+ * IMPLEMENTATION NOTES
+ * - Receive order: header validation (pni_wire_ip4_parse; each PNI_WE_*
+ *   has its ip4_bad_* counter), link padding trimmed to tot_len, source
+ *   check (a source that is broadcast, multicast, loopback or one of our
+ *   own addresses cannot be a sender on this link: ip4_bad_src, RFC 1122
+ *   3.2.1.3), PRE_ROUTING hook, destination check (ours, a broadcast of
+ *   ours, or multicast when cfg.accept_multicast; anything else is
+ *   ip4_not_for_us: a host does not forward, RFC 1122 3.3.4.1), then
+ *   reassembly of fragments (lib/reass.c), LOCAL_IN hook, and the demux.
+ *   A received TTL of 0 or 1 is accepted: RFC 1122 3.2.1.7 forbids a host
+ *   to drop a datagram for its TTL.
+ * - The header is parsed from the first segment (linearized, at most 60
+ *   bytes) with the chain's total length as the length bound: the parser
+ *   only reads the header, and the chain holds tot_len bytes.
+ * - IP options are validated and then ignored (RFC 1122 3.2.1.8 lets a
+ *   host pass them up; no option changes what we do).
+ * - Send: route first (it picks the source when the caller gave none),
+ *   then the header (pni_wire_ip4_emit, no options), the LOCAL_OUT hook,
+ *   and either one packet to pni_iface_output_ip or, above the MTU,
+ *   pni_frag_output (DF set: PN_EMSGSIZE, ip4_df_drop).
+ * - IP ID (RFC 6864, RFC 7739): a keyed hash of (src, dst, proto) added to
+ *   a per-stack counter. IDs for one destination still step by one per
+ *   datagram (good for reassembly), but a receiver cannot read our sending
+ *   rate to other hosts from them, nor predict them without the key.
+ */
+#include "pn_internal.h"
+
+/* see pn_internal.h */
+uint16_t
+pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto)
+{
+    uint8_t m[9];
+    memcpy(m, src, 4);
+    memcpy(m + 4, dst, 4);
+    m[8] = proto;
+    uint64_t h = pni_siphash(s->cfg.key, m, sizeof m);
+    return (uint16_t)(h + s->ip_id_next++);
+}
+
+static void
+count_bad(pn_stack *s, int err)
+{
+    switch (err) {
+    case PNI_WE_BADVER:
+        PNI_STAT(s, ip4_bad_ver);
+        break;
+    case PNI_WE_BADHLEN:
+        PNI_STAT(s, ip4_bad_hlen);
+        break;
+    case PNI_WE_BADCSUM:
+        PNI_STAT(s, ip4_bad_csum);
+        break;
+    case PNI_WE_BADOPT:
+        PNI_STAT(s, ip4_bad_opt);
+        break;
+    case PNI_WE_BADFIELD:
+        PNI_STAT(s, ip4_bad_field);
+        break;
+    default: /* TRUNC, BADLEN */
+        PNI_STAT(s, ip4_bad_len);
+        break;
+    }
+}
+
+static int
+src_ok(const pn_stack *s, const uint8_t a[4])
+{
+    /* 0.0.0.0 is allowed: a host configuring itself (DHCP) sends from it. */
+    return !pni_ip4_is_our_bcast(s, a) && !pni_ip4_is_mcast(a) && a[0] != 127 &&
+           !pni_ip4_is_local(s, a);
+}
+
+static int
+dst_ok(const pn_stack *s, const uint8_t a[4])
+{
+    return pni_ip4_is_local(s, a) || pni_ip4_is_our_bcast(s, a) ||
+           (s->cfg.accept_multicast && pni_ip4_is_mcast(a));
+}
+
+/* see pn_internal.h */
+void
+pni_ip4_input(pn_stack *s, pni_buf *pkt)
+{
+    pni_ip4_repr ip;
+    PNI_STAT(s, ip4_rx);
+    size_t want = pkt->tot_len < PNI_IP4_MAX_HLEN ? pkt->tot_len : PNI_IP4_MAX_HLEN;
+    uint8_t *p = pni_buf_linearize(s, pkt, want);
+    int err = p != NULL ? pni_wire_ip4_parse(p, pkt->tot_len, &ip) : PNI_WE_TRUNC;
+    if (err != 0) {
+        count_bad(s, err);
+        pni_buf_free(s, pkt);
+        return;
+    }
+    if (ip.tot_len < pkt->tot_len)
+        pni_buf_trim(s, pkt, ip.tot_len); /* link padding */
+    if (!src_ok(s, ip.src)) {
+        PNI_STAT(s, ip4_bad_src);
+        pni_buf_free(s, pkt);
+        return;
+    }
+    if (!pni_hook_run(s, PN_HOOK_PRE_ROUTING, pkt)) {
+        pni_buf_free(s, pkt);
+        return;
+    }
+    if (!dst_ok(s, ip.dst)) {
+        PNI_STAT(s, ip4_not_for_us);
+        pni_buf_free(s, pkt);
+        return;
+    }
+    if (ip.mf || ip.frag_off != 0) {
+        pkt = pni_reass_input(s, pkt, &ip);
+        if (pkt == NULL)
+            return; /* held, or dropped and counted */
+        /* The datagram's header is fragment zero's, rewritten. */
+        p = pni_buf_linearize(s, pkt, ip.hlen);
+        if (p == NULL) {
+            PNI_STAT(s, ip4_bad_len);
+            pni_buf_free(s, pkt);
+            return;
+        }
+        ip.tot_len = (uint16_t)pkt->tot_len;
+        ip.mf = 0;
+        ip.frag_off = 0;
+        ip.opts = ip.opt_len != 0 ? p + PNI_IP4_HLEN : NULL;
+        ip.csum = pni_be16(p + 10);
+    }
+    if (!pni_hook_run(s, PN_HOOK_LOCAL_IN, pkt)) {
+        pni_buf_free(s, pkt);
+        return;
+    }
+    switch (ip.proto) {
+    case PNI_IPPROTO_ICMP:
+        pni_buf_pull(pkt, ip.hlen);
+        pni_icmp_input(s, pkt, &ip);
+        break;
+    case PNI_IPPROTO_UDP:
+        pni_udp_input(s, pkt, &ip);
+        break;
+    case PNI_IPPROTO_TCP:
+        pni_tcp_input(s, pkt, &ip);
+        break;
+    default:
+        /* RFC 1122 3.2.2.1: protocol unreachable for a transport we lack. */
+        PNI_STAT(s, ip4_bad_proto);
+        pni_icmp_send_error(s, pkt, &ip, PNI_ICMP_DEST_UNREACH, 2, 0);
+        pni_buf_free(s, pkt);
+        break;
+    }
+}
+
+/* see pn_internal.h */
+int
+pni_ip4_output(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx)
+{
+    uint8_t src[4], nh[4];
+    if (pni_route_lookup(s, tx->dst, src, nh) != 0) {
+        PNI_STAT(s, ip4_no_route);
+        pni_buf_free(s, b);
+        return PN_ENETUNREACH;
+    }
+    if (!pni_ip_is_zero(tx->src))
+        memcpy(src, tx->src, 4);
+    if (b->tot_len > 65535 - PNI_IP4_HLEN) {
+        pni_buf_free(s, b);
+        return PN_EMSGSIZE;
+    }
+    if (pni_buf_prepend(s, &b, PNI_IP4_HLEN) != 0) {
+        pni_buf_free(s, b);
+        return PN_ENOBUFS;
+    }
+    pni_ip4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.hlen = PNI_IP4_HLEN;
+    ip.tos = tx->tos;
+    ip.tot_len = (uint16_t)b->tot_len;
+    ip.id = pni_ip4_next_id(s, src, tx->dst, tx->proto);
+    ip.df = tx->df ? 1 : 0;
+    ip.ttl = tx->ttl != 0 ? tx->ttl : s->cfg.ttl;
+    ip.proto = tx->proto;
+    memcpy(ip.src, src, 4);
+    memcpy(ip.dst, tx->dst, 4);
+    pni_wire_ip4_emit(&ip, pni_buf_data(b), b->len);
+    if (!pni_hook_run(s, PN_HOOK_LOCAL_OUT, b)) {
+        pni_buf_free(s, b);
+        return 0;
+    }
+    PNI_STAT(s, ip4_tx);
+    if (ip.tot_len > s->cfg.mtu) {
+        if (ip.df) {
+            PNI_STAT(s, ip4_df_drop);
+            pni_buf_free(s, b);
+            return PN_EMSGSIZE;
+        }
+        return pni_frag_output(s, b, &ip, s->cfg.mtu, nh);
+    }
+    return pni_iface_output_ip(s, b, nh);
+}

@@ -1,0 +1,280 @@
+/*
+ * neigh.c -- ARP (RFC 826) and the neighbour cache with its queues of
+ * packets waiting for resolution.
+ *
+ * IMPLEMENTATION NOTES
+ * - Entries live in pool[PN_POOL_NEIGH] (cfg.neigh_entries) and are
+ *   walked by index; the pool's in-use byte says which are live. States:
+ *   INCOMPLETE (request sent, packets held) and REACHABLE (MAC known until
+ *   `deadline` = learn time + cfg.neigh_ttl_us). A free slot is back in the
+ *   pool, so "every pool at zero" also means "cache empty".
+ * - Receive follows RFC 826 "Packet Reception": if the sender's protocol
+ *   address is in the table, update its MAC (merge, refreshing the
+ *   lifetime); then, if we are the target, add the sender when it was not
+ *   merged -- but only for a REQUEST: a reply we did not ask for creates no
+ *   entry (arp_unsolicited), so that nobody can fill the table or plant a
+ *   mapping by spraying replies. A request for one of our addresses is
+ *   answered with a reply to the requester's hardware address.
+ *   Requests with sender 0.0.0.0 (RFC 5227 probes) are answered but not
+ *   learnt. Sender addresses that cannot be a neighbour (broadcast,
+ *   multicast) or a group sender MAC are arp_bad.
+ * - Resolve: a REACHABLE entry before its deadline gives the MAC (and its
+ *   `used` time moves: LRU). Otherwise the packet is held on the entry
+ *   (FIFO through qnext, at most cfg.neigh_hold_pkts: overflow drops the
+ *   new packet, neigh_hold_drop) and a broadcast request goes out at once;
+ *   poll repeats it every cfg.arp_retry_us until cfg.arp_retries requests
+ *   were sent, and one retry interval after the last one gives up: the held
+ *   packets are dropped, each counted arp_resolve_fail, and the entry is
+ *   freed. On the reply the held packets leave IN ORDER.
+ * - Full table: a new next hop takes the least recently used REACHABLE
+ *   entry (REACHABLE entries never hold packets); if every entry is
+ *   INCOMPLETE (all hold packets) the new packet is dropped
+ *   (neigh_table_full). Ties on `used` go to the lowest index
+ *   (deterministic).
+ * - An expired REACHABLE entry is freed by poll, or at once when a resolve
+ *   finds it stale, so a send after expiry asks again.
+ */
+#include "pn_internal.h"
+
+static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static pni_pool *
+npool(pn_stack *s)
+{
+    return &s->pool[PN_POOL_NEIGH];
+}
+
+static pni_neigh *
+nat(const pn_stack *s, uint32_t i)
+{
+    return pni_pool_at(&s->pool[PN_POOL_NEIGH], i);
+}
+
+static pni_neigh *
+find(pn_stack *s, const uint8_t ip[4])
+{
+    for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
+        pni_neigh *n = nat(s, i);
+        if (n != NULL && pni_ip_eq(n->ip, ip))
+            return n;
+    }
+    return NULL;
+}
+
+/* Drop every held packet of n, counting each in *ctr. */
+static void
+drop_held(pn_stack *s, pni_neigh *n, uint64_t *ctr)
+{
+    while (n->hold_head != NULL) {
+        pni_buf *b = n->hold_head;
+        n->hold_head = b->qnext;
+        b->qnext = NULL;
+        (*ctr)++;
+        pni_buf_free(s, b);
+    }
+    n->hold_tail = NULL;
+    n->hold_n = 0;
+}
+
+static void
+release(pn_stack *s, pni_neigh *n)
+{
+    drop_held(s, n, &s->stats.arp_resolve_fail);
+    pni_pool_free(npool(s), n);
+}
+
+/* Send an ARP packet: op, target hardware/protocol addresses, to the
+ * Ethernet address eth_dst; sender is us with address spa. */
+static void
+arp_send(pn_stack *s, uint16_t op, const uint8_t spa[4], const uint8_t tha[6], const uint8_t tpa[4],
+         const uint8_t eth_dst[6])
+{
+    pni_buf *b = pni_buf_alloc(s, PN_POOL_TXBUF, PNI_LAYER_LINK, PNI_ARP_LEN);
+    if (b == NULL)
+        return; /* counted tx_nobufs; a request is retried by poll */
+    pni_arp_repr a;
+    a.op = op;
+    memcpy(a.sha, s->cfg.mac.b, 6);
+    memcpy(a.spa, spa, 4);
+    memcpy(a.tha, tha, 6);
+    memcpy(a.tpa, tpa, 4);
+    pni_wire_arp_emit(&a, pni_buf_data(b), b->len);
+    if (op == PNI_ARP_REQUEST)
+        PNI_STAT(s, arp_req_tx);
+    else
+        PNI_STAT(s, arp_reply_tx);
+    pni_iface_output_eth(s, b, eth_dst, PNI_ETHERTYPE_ARP);
+}
+
+static void
+send_request(pn_stack *s, pni_neigh *n)
+{
+    static const uint8_t zero_mac[6] = {0, 0, 0, 0, 0, 0};
+    uint8_t src[4], nh[4];
+    /* Our address on the neighbour's network (route.c's source choice). */
+    if (pni_route_lookup(s, n->ip, src, nh) != 0) {
+        if (s->cfg.n_addrs > 0)
+            memcpy(src, s->cfg.addrs[0].addr.b, 4);
+        else
+            memset(src, 0, 4);
+    }
+    n->tries++;
+    n->deadline = s->now + s->cfg.arp_retry_us;
+    arp_send(s, PNI_ARP_REQUEST, src, zero_mac, n->ip, bcast_mac);
+}
+
+/* Make n REACHABLE with mac and send what it holds, in order. */
+static void
+learn(pn_stack *s, pni_neigh *n, const uint8_t mac[6])
+{
+    memcpy(n->mac, mac, 6);
+    n->state = PNI_NEIGH_REACHABLE;
+    n->tries = 0;
+    n->deadline = s->now + s->cfg.neigh_ttl_us;
+    n->used = s->now;
+    pni_buf *q = n->hold_head;
+    n->hold_head = NULL;
+    n->hold_tail = NULL;
+    n->hold_n = 0;
+    while (q != NULL) {
+        pni_buf *b = q;
+        q = b->qnext;
+        b->qnext = NULL;
+        pni_iface_output_eth(s, b, mac, PNI_ETHERTYPE_IP4);
+    }
+}
+
+/* A fresh entry for ip: a free slot, else the LRU REACHABLE one. */
+static pni_neigh *
+new_entry(pn_stack *s, const uint8_t ip[4])
+{
+    pni_neigh *n = NULL;
+    if (npool(s)->free_head != NULL) {
+        n = pni_pool_alloc(npool(s));
+    } else {
+        for (uint32_t i = 0; i < npool(s)->count; i++) {
+            pni_neigh *c = nat(s, i);
+            if (c != NULL && c->state == PNI_NEIGH_REACHABLE && (n == NULL || c->used < n->used))
+                n = c;
+        }
+        if (n == NULL)
+            return NULL;
+    }
+    memset(n, 0, sizeof *n);
+    memcpy(n->ip, ip, 4);
+    n->used = s->now;
+    return n;
+}
+
+/* see pn_internal.h */
+int
+pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
+{
+    pni_neigh *n = find(s, nh);
+    if (n != NULL && n->state == PNI_NEIGH_REACHABLE) {
+        if (s->now < n->deadline) {
+            n->used = s->now;
+            memcpy(mac, n->mac, 6);
+            return 0;
+        }
+        release(s, n); /* stale: ask again */
+        n = NULL;
+    }
+    if (n == NULL) {
+        n = new_entry(s, nh);
+        if (n == NULL) {
+            PNI_STAT(s, neigh_table_full);
+            pni_buf_free(s, pkt);
+            return 1;
+        }
+        n->state = PNI_NEIGH_INCOMPLETE;
+        send_request(s, n);
+    }
+    if (n->hold_n >= s->cfg.neigh_hold_pkts) {
+        PNI_STAT(s, neigh_hold_drop);
+        pni_buf_free(s, pkt);
+        return 1;
+    }
+    pkt->qnext = NULL;
+    if (n->hold_tail != NULL)
+        n->hold_tail->qnext = pkt;
+    else
+        n->hold_head = pkt;
+    n->hold_tail = pkt;
+    n->hold_n++;
+    return 1;
+}
+
+/* see pn_internal.h */
+void
+pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth)
+{
+    (void)eth;
+    pni_arp_repr a;
+    PNI_STAT(s, arp_rx);
+    uint8_t *p = pni_buf_linearize(s, frame, frame->tot_len < PNI_ARP_LEN ? frame->tot_len : PNI_ARP_LEN);
+    if (p == NULL || pni_wire_arp_parse(p, frame->len, &a) != 0 || (a.sha[0] & 1) ||
+        pni_ip4_is_bcast(a.spa) || pni_ip4_is_mcast(a.spa) || pni_ip4_is_our_bcast(s, a.spa) ||
+        pni_ip4_is_local(s, a.spa)) {
+        /* A sender claiming one of our addresses is a conflict or a spoof:
+         * never learnt, never answered. */
+        PNI_STAT(s, arp_bad);
+        pni_buf_free(s, frame);
+        return;
+    }
+    if (a.op == PNI_ARP_REQUEST)
+        PNI_STAT(s, arp_req_rx);
+    else
+        PNI_STAT(s, arp_reply_rx);
+    int probe = pni_ip_is_zero(a.spa);
+    /* RFC 826: merge first. */
+    pni_neigh *n = probe ? NULL : find(s, a.spa);
+    if (n != NULL)
+        learn(s, n, a.sha);
+    if (!pni_ip4_is_local(s, a.tpa)) {
+        PNI_STAT(s, arp_not_for_us);
+        pni_buf_free(s, frame);
+        return;
+    }
+    if (a.op == PNI_ARP_REQUEST) {
+        if (n == NULL && !probe) {
+            n = new_entry(s, a.spa);
+            if (n != NULL)
+                learn(s, n, a.sha);
+            else
+                PNI_STAT(s, neigh_table_full); /* still answered */
+        }
+        arp_send(s, PNI_ARP_REPLY, a.tpa, a.sha, a.spa, a.sha);
+    } else if (n == NULL) {
+        PNI_STAT(s, arp_unsolicited);
+    }
+    pni_buf_free(s, frame);
+}
+
+/* see pn_internal.h */
+void
+pni_neigh_poll(pn_stack *s)
+{
+    for (uint32_t i = 0; i < npool(s)->count; i++) {
+        pni_neigh *n = nat(s, i);
+        if (n == NULL || s->now < n->deadline)
+            continue;
+        if (n->state == PNI_NEIGH_INCOMPLETE && n->tries < s->cfg.arp_retries)
+            send_request(s, n);
+        else
+            release(s, n); /* gave up, or expired */
+    }
+}
+
+/* see pn_internal.h */
+uint64_t
+pni_neigh_deadline(const pn_stack *s)
+{
+    uint64_t d = PN_TIME_NEVER;
+    for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
+        const pni_neigh *n = nat(s, i);
+        if (n != NULL && n->deadline < d)
+            d = n->deadline;
+    }
+    return d;
+}

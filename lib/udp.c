@@ -1,0 +1,366 @@
+/*
+ * udp.c -- UDP (RFC 768, RFC 1122 4.1): sockets, bind and autobind,
+ * sendto/recvfrom with bounded queues.
+ *
+ * IMPLEMENTATION NOTES
+ * - Sockets are objects of pool[PN_POOL_UDP]; the handle is the pool
+ *   index. A closed socket whose datagrams are still in the stack (egress
+ *   queue, ARP hold queue, fragments) stays as PNI_UDP_CLOSING, unbound and
+ *   invisible to the API, until the last charged buffer is freed: so a
+ *   late pni_udp_wmem_release can never credit a new socket that reused
+ *   the slot.
+ * - Ports: a port is taken by a bound socket; two sockets may share a port
+ *   only when both are bound to different specific addresses (a wildcard
+ *   conflicts with everything on its port), as BSD without SO_REUSEADDR.
+ *   Ephemeral ports follow RFC 6056 algorithm 3 ("simple hash-based"):
+ *   port = 49152 + (F(laddr, raddr, rport, key) + next) mod 16384, where
+ *   next is a per-stack counter stepped on every probe, trying each port
+ *   once. Unpredictable without the key, never repeating quickly.
+ * - Send (zero copy between layers): the payload is copied once into TX
+ *   buffers allocated at PNI_LAYER_TRANSPORT, the UDP header pushed in
+ *   front, the checksum computed over the chain (pni_buf_csum, RFC 768
+ *   pseudo-header; a computed 0 goes out as 0xffff), then pni_ip4_output.
+ *   Send budget: each TX segment is charged s->buf_size bytes (its
+ *   truesize) to sock->wmem and given back by pni_buf_free, wherever the
+ *   segment dies. A datagram is refused (PN_ENOBUFS, udp_nobufs) when
+ *   wmem + its charge would pass cfg.udp_sndbuf -- unless nothing is in
+ *   flight, so that any datagram up to 65507 bytes can always be sent by
+ *   an idle socket (Linux's sock_alloc_send_skb lets one overshoot too).
+ * - Receive: RFC 1122 4.1.3.4 checksum (0 = none sent). A datagram for a
+ *   port nobody holds gets ICMP port unreachable (RFC 1122 4.1.3.1; the
+ *   ICMP module refuses it for broadcasts). Destination match: a socket
+ *   bound to exactly the destination address wins over a wildcard one;
+ *   broadcast and multicast datagrams go to the wildcard socket only.
+ *   The queue is bounded by cfg.udp_rcvbuf bytes of payload
+ *   (udp_rcvbuf_drop). Zero copy: the RX buffer itself is queued with the
+ *   headers pulled, source address in meta (big-endian) and port in
+ *   meta16.
+ */
+#include "pn_internal.h"
+
+#define EPH_MIN 49152u
+#define EPH_NUM 16384u
+#define UDP_MAX_PAYLOAD 65507u /* 65535 - 20 - 8 */
+
+static pni_udp_sock *
+sock_get(pn_stack *s, int sock)
+{
+    if (s == NULL || sock < 0 || (uint32_t)sock >= s->pool[PN_POOL_UDP].count)
+        return NULL;
+    pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], (uint32_t)sock);
+    return u != NULL && u->in_use == PNI_UDP_OPEN ? u : NULL;
+}
+
+/* 1 if (addr, port) may be bound by `self` (NULL: nobody yet). */
+static int
+port_free(pn_stack *s, const pni_udp_sock *self, const uint8_t addr[4], uint16_t port)
+{
+    for (uint32_t i = 0; i < s->pool[PN_POOL_UDP].count; i++) {
+        const pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], i);
+        if (u == NULL || u == self || u->in_use != PNI_UDP_OPEN || !u->bound || u->lport != port)
+            continue;
+        if (pni_ip_is_zero(u->laddr) || pni_ip_is_zero(addr) || pni_ip_eq(u->laddr, addr))
+            return 0;
+    }
+    return 1;
+}
+
+/* RFC 6056 algorithm 3. 0 when every ephemeral port is taken. */
+static uint16_t
+ephemeral(pn_stack *s, const pni_udp_sock *u, const uint8_t raddr[4], uint16_t rport)
+{
+    uint8_t m[10];
+    memcpy(m, u->laddr, 4);
+    memcpy(m + 4, raddr, 4);
+    pni_put_be16(m + 8, rport);
+    uint32_t off = (uint32_t)pni_siphash(s->cfg.key, m, sizeof m);
+    for (uint32_t n = 0; n < EPH_NUM; n++) {
+        uint16_t port = (uint16_t)(EPH_MIN + (off + s->udp_next_eph) % EPH_NUM);
+        s->udp_next_eph++;
+        if (port_free(s, u, u->laddr, port))
+            return port;
+    }
+    return 0;
+}
+
+/* see purenet.h */
+int
+pn_udp_open(pn_stack *s)
+{
+    if (s == NULL)
+        return PN_EINVAL;
+    pni_udp_sock *u = pni_pool_alloc(&s->pool[PN_POOL_UDP]);
+    if (u == NULL)
+        return PN_EMFILE;
+    memset(u, 0, sizeof *u);
+    u->in_use = PNI_UDP_OPEN;
+    return (int)pni_pool_index(&s->pool[PN_POOL_UDP], u);
+}
+
+/* see purenet.h */
+int
+pn_udp_bind(pn_stack *s, int sock, const pn_sockaddr *local)
+{
+    pni_udp_sock *u = sock_get(s, sock);
+    if (u == NULL)
+        return PN_EBADF;
+    if (local == NULL || u->bound)
+        return PN_EINVAL;
+    if (!pni_ip_is_zero(local->addr.b) && !pni_ip4_is_local(s, local->addr.b))
+        return PN_EADDRNOTAVAIL;
+    memcpy(u->laddr, local->addr.b, 4);
+    uint16_t port = local->port;
+    if (port == 0) {
+        static const uint8_t any[4] = {0, 0, 0, 0};
+        port = ephemeral(s, u, any, 0);
+        if (port == 0) {
+            memset(u->laddr, 0, 4);
+            return PN_EADDRINUSE;
+        }
+    } else if (!port_free(s, u, u->laddr, port)) {
+        memset(u->laddr, 0, 4);
+        return PN_EADDRINUSE;
+    }
+    u->lport = port;
+    u->bound = 1;
+    return 0;
+}
+
+/* Segments pni_buf_alloc will use for len bytes at the transport layer. */
+static uint32_t
+segs_for(const pn_stack *s, size_t len)
+{
+    size_t room = s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT);
+    if (len <= room)
+        return 1;
+    return (uint32_t)(1 + (len - room + s->buf_size - 1) / s->buf_size);
+}
+
+/* see purenet.h */
+int
+pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sockaddr *to,
+              uint64_t now)
+{
+    pni_udp_sock *u = sock_get(s, sock);
+    if (u == NULL)
+        return PN_EBADF;
+    pni_time(s, now);
+    if (to == NULL || to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
+        return PN_EINVAL;
+    if (len > UDP_MAX_PAYLOAD)
+        return PN_EMSGSIZE;
+    uint8_t src[4], nh[4];
+    if (pni_route_lookup(s, to->addr.b, src, nh) != 0) {
+        PNI_STAT(s, ip4_no_route);
+        return PN_ENETUNREACH;
+    }
+    if (pni_ip4_is_local(s, to->addr.b))
+        return PN_EHOSTUNREACH; /* no loopback device */
+    if (!u->bound) {
+        uint16_t port = ephemeral(s, u, to->addr.b, to->port);
+        if (port == 0)
+            return PN_EADDRINUSE;
+        u->lport = port;
+        u->bound = 1;
+    }
+    if (!pni_ip_is_zero(u->laddr))
+        memcpy(src, u->laddr, 4);
+    uint32_t charge = segs_for(s, len) * s->buf_size;
+    if (u->wmem > 0 && (uint64_t)u->wmem + charge > s->cfg.udp_sndbuf) {
+        PNI_STAT(s, udp_nobufs);
+        return PN_ENOBUFS;
+    }
+    pni_buf *b = pni_buf_alloc(s, PN_POOL_TXBUF, PNI_LAYER_TRANSPORT, len);
+    if (b == NULL)
+        return PN_ENOBUFS; /* counted tx_nobufs */
+    if (len > 0)
+        pni_buf_copyin(b, 0, data, len);
+    uint16_t idx = (uint16_t)sock;
+    for (pni_buf *q = b; q != NULL; q = q->next) {
+        q->owner_kind = 1;
+        q->owner = idx;
+        u->wmem += s->buf_size;
+    }
+    uint64_t psum = pni_buf_csum(b, 0, len);
+    pni_buf_push(b, PNI_UDP_HLEN); /* headroom reserved by the layer */
+    pni_udp_repr r;
+    memset(&r, 0, sizeof r);
+    r.sport = u->lport;
+    r.dport = to->port;
+    r.len = (uint16_t)(len + PNI_UDP_HLEN);
+    pni_wire_udp_emit(&r, pni_buf_data(b), PNI_UDP_HLEN, src, to->addr.b, psum);
+    pni_ip4_tx tx;
+    memset(&tx, 0, sizeof tx);
+    memcpy(tx.src, src, 4);
+    memcpy(tx.dst, to->addr.b, 4);
+    tx.proto = PNI_IPPROTO_UDP;
+    int rc = pni_ip4_output(s, b, &tx);
+    if (rc < 0)
+        return rc;
+    PNI_STAT(s, udp_tx);
+    return (int)len;
+}
+
+/* see purenet.h */
+int
+pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
+{
+    pni_udp_sock *u = sock_get(s, sock);
+    if (u == NULL)
+        return PN_EBADF;
+    if (buf == NULL && cap > 0)
+        return PN_EINVAL;
+    pni_buf *b = u->rq_head;
+    if (b == NULL)
+        return PN_EAGAIN;
+    u->rq_head = b->qnext;
+    if (u->rq_head == NULL)
+        u->rq_tail = NULL;
+    b->qnext = NULL;
+    u->rq_bytes -= b->tot_len;
+    size_t n = b->tot_len < cap ? b->tot_len : cap;
+    if (n > 0)
+        pni_buf_copyout(b, 0, buf, n);
+    if (from != NULL) {
+        pni_put_be32(from->addr.b, b->meta);
+        from->port = b->meta16;
+    }
+    pni_buf_free(s, b);
+    return (int)n;
+}
+
+static void
+sock_free(pn_stack *s, pni_udp_sock *u)
+{
+    u->in_use = PNI_UDP_FREE;
+    pni_pool_free(&s->pool[PN_POOL_UDP], u);
+}
+
+/* see purenet.h */
+int
+pn_udp_close(pn_stack *s, int sock)
+{
+    pni_udp_sock *u = sock_get(s, sock);
+    if (u == NULL)
+        return PN_EBADF;
+    pni_buf_free_queue(s, u->rq_head);
+    u->rq_head = NULL;
+    u->rq_tail = NULL;
+    u->rq_bytes = 0;
+    u->bound = 0;
+    u->lport = 0;
+    if (u->wmem > 0)
+        u->in_use = PNI_UDP_CLOSING;
+    else
+        sock_free(s, u);
+    return 0;
+}
+
+/* see pn_internal.h */
+void
+pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
+{
+    pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], owner);
+    if (u == NULL)
+        return;
+    u->wmem = u->wmem > bytes ? u->wmem - bytes : 0;
+    if (u->wmem == 0 && u->in_use == PNI_UDP_CLOSING)
+        sock_free(s, u);
+}
+
+/* The socket for a datagram to (dst, port), or NULL. */
+static pni_udp_sock *
+lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
+{
+    int unicast = pni_ip4_is_local(s, dst);
+    pni_udp_sock *wild = NULL;
+    for (uint32_t i = 0; i < s->pool[PN_POOL_UDP].count; i++) {
+        pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], i);
+        if (u == NULL || u->in_use != PNI_UDP_OPEN || !u->bound || u->lport != port)
+            continue;
+        if (pni_ip_is_zero(u->laddr)) {
+            if (wild == NULL)
+                wild = u;
+        } else if (unicast && pni_ip_eq(u->laddr, dst)) {
+            return u;
+        }
+    }
+    return wild;
+}
+
+/* Validate a datagram that spans a chain (reassembled): length and the
+ * checksum over the chain. 0 or a PNI_WE_* code; fills r's ports/len. */
+static int
+check_chain(const pni_buf *pkt, size_t hlen, const pni_ip4_repr *ip, pni_udp_repr *r)
+{
+    uint8_t h[PNI_UDP_HLEN];
+    size_t avail = pkt->tot_len - hlen;
+    if (avail < PNI_UDP_HLEN || pni_buf_copyout(pkt, hlen, h, sizeof h) != sizeof h)
+        return PNI_WE_TRUNC;
+    r->sport = pni_be16(h);
+    r->dport = pni_be16(h + 2);
+    r->len = pni_be16(h + 4);
+    r->csum = pni_be16(h + 6);
+    if (r->len < PNI_UDP_HLEN || r->len > avail)
+        return PNI_WE_BADLEN;
+#ifndef PN_FUZZ_NO_CSUM
+    if (r->csum != 0) {
+        uint64_t sum = pni_csum_pseudo4(ip->src, ip->dst, PNI_IPPROTO_UDP, r->len);
+        sum += pni_buf_csum(pkt, hlen, r->len);
+        if (pni_csum_fold(sum) != 0xffff)
+            return PNI_WE_BADCSUM;
+    }
+#else
+    (void)ip;
+#endif
+    return 0;
+}
+
+/* see pn_internal.h */
+void
+pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
+{
+    PNI_STAT(s, udp_rx);
+    size_t hlen = ip->hlen;
+    pni_udp_repr r;
+    int err;
+    if (pkt->next == NULL)
+        err = pni_wire_udp_parse(pni_buf_data(pkt) + hlen, pkt->len - hlen, ip->src, ip->dst, &r);
+    else
+        err = check_chain(pkt, hlen, ip, &r);
+    if (err != 0) {
+        if (err == PNI_WE_BADCSUM)
+            PNI_STAT(s, udp_bad_csum);
+        else
+            PNI_STAT(s, udp_bad_len);
+        pni_buf_free(s, pkt);
+        return;
+    }
+    pni_udp_sock *u = lookup(s, ip->dst, r.dport);
+    if (u == NULL) {
+        PNI_STAT(s, udp_no_port);
+        pni_icmp_send_error(s, pkt, ip, PNI_ICMP_DEST_UNREACH, PNI_ICMP_PORT_UNREACH, 0);
+        pni_buf_free(s, pkt);
+        return;
+    }
+    uint32_t plen = (uint32_t)r.len - PNI_UDP_HLEN;
+    if ((uint64_t)u->rq_bytes + plen > s->cfg.udp_rcvbuf) {
+        PNI_STAT(s, udp_rcvbuf_drop);
+        pni_buf_free(s, pkt);
+        return;
+    }
+    /* Keep the buffer: headers off, trailing bytes past the UDP length
+     * (allowed by RFC 768's length field) trimmed. */
+    if (pkt->tot_len > hlen + r.len)
+        pni_buf_trim(s, pkt, hlen + r.len);
+    pni_buf_pull(pkt, hlen + PNI_UDP_HLEN);
+    pkt->meta = pni_be32(ip->src);
+    pkt->meta16 = r.sport;
+    pkt->qnext = NULL;
+    if (u->rq_tail != NULL)
+        u->rq_tail->qnext = pkt;
+    else
+        u->rq_head = pkt;
+    u->rq_tail = pkt;
+    u->rq_bytes += plen;
+}
