@@ -1,0 +1,354 @@
+/*
+ * check_udp.c -- UDP sockets: bind rules, autobind, every sendto error,
+ * resource limits (egress queue, TX/RX pools, send and receive budgets),
+ * port unreachable, close with datagrams in flight.
+ */
+#include <string.h>
+
+#include "helper_frames.h"
+#include "helper_link.h"
+#include "pn_check.h"
+
+static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1};
+static const uint8_t MAC_P[6] = {2, 0, 0, 0, 0, 2};
+static const uint8_t IP_A[4] = {10, 0, 0, 1};
+static const uint8_t IP_P[4] = {10, 0, 0, 2};
+static uint8_t fr[70000], out[70000];
+static pn_test_node A;
+static pn_stack *S;
+
+static void
+make(pn_config *c)
+{
+    S = pn_test_node_new(&A, c);
+    /* teach it the peer's MAC */
+    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_P, IP_P, (const uint8_t[6]){0}, IP_A);
+    pn_inject_raw(S, fr, n, 1);
+    pn_test_drain_all(S);
+}
+
+static void
+setup(void)
+{
+    pn_config c;
+    pn_test_config(&c, 1);
+    make(&c);
+}
+
+static void
+finish(void)
+{
+    for (int i = 0; i < 64; i++)
+        pn_udp_close(S, i);
+    pn_test_drain_all(S);
+    uint64_t d;
+    while ((d = pn_next_deadline(S)) != PN_TIME_NEVER) {
+        pn_poll(S, d);
+        pn_test_drain_all(S);
+    }
+    pn_test_pools_empty(S);
+    pn_test_node_free(&A);
+}
+
+static const pn_sockaddr PEER = {{{10, 0, 0, 2}}, 4000};
+
+static size_t
+udp_in(uint16_t sport, uint16_t dport, const void *d, size_t len, const uint8_t dst[4])
+{
+    pn_tf_ip h = {MAC_A, MAC_P, {10, 0, 0, 2}, {0}, 17, 64, 0, 1, 0, 0};
+    memcpy(h.dst, dst, 4);
+    return pn_tf_udp(fr, &h, sport, dport, d, len, 0);
+}
+
+START_TEST(test_udp_bind_rules)
+{
+    int a = pn_udp_open(S), b = pn_udp_open(S), c = pn_udp_open(S);
+    pn_sockaddr any = {PN_IP4(0, 0, 0, 0), 53}, mine = {PN_IP4(10, 0, 0, 1), 53};
+    pn_sockaddr other = {PN_IP4(10, 0, 0, 9), 53};
+    ck_assert_int_eq(pn_udp_bind(S, a, NULL), PN_EINVAL);
+    ck_assert_int_eq(pn_udp_bind(S, a, &other), PN_EADDRNOTAVAIL);
+    ck_assert_int_eq(pn_udp_bind(S, a, &any), 0);
+    ck_assert_int_eq(pn_udp_bind(S, a, &any), PN_EINVAL);
+    ck_assert_int_eq(pn_udp_bind(S, b, &mine), PN_EADDRINUSE);
+    ck_assert_int_eq(pn_udp_bind(S, b, &any), PN_EADDRINUSE);
+    ck_assert_int_eq(pn_udp_close(S, a), 0);
+    ck_assert_int_eq(pn_udp_bind(S, b, &mine), 0);
+    pn_sockaddr eph = {PN_IP4(0, 0, 0, 0), 0};
+    ck_assert_int_eq(pn_udp_bind(S, c, &eph), 0);
+    ck_assert_int_eq(pn_udp_bind(S, 99, &any), PN_EBADF);
+    ck_assert_int_eq(pn_udp_bind(S, -1, &any), PN_EBADF);
+    ck_assert_int_eq(pn_udp_close(S, a), PN_EBADF);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_autobind_ephemeral_range_and_distinct)
+{
+    int u[8];
+    uint16_t seen[8];
+    for (int i = 0; i < 8; i++) {
+        u[i] = pn_udp_open(S);
+        ck_assert_int_eq(pn_udp_sendto(S, u[i], "q", 1, &PEER, 10), 1);
+        ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 43);
+        seen[i] = (uint16_t)(out[34] << 8 | out[35]);
+        ck_assert_uint_ge(seen[i], 49152);
+        for (int j = 0; j < i; j++)
+            ck_assert_uint_ne(seen[i], seen[j]);
+    }
+    ck_assert_int_eq(pn_udp_open(S), PN_EMFILE); /* udp_socks = 8 */
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_sendto_argument_errors)
+{
+    int u = pn_udp_open(S);
+    pn_sockaddr p0 = {PN_IP4(10, 0, 0, 2), 0}, a0 = {PN_IP4(0, 0, 0, 0), 9};
+    ck_assert_int_eq(pn_udp_sendto(S, 7, "x", 1, &PEER, 1), PN_EBADF);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, NULL, 1), PN_EINVAL);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &p0, 1), PN_EINVAL);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &a0, 1), PN_EINVAL);
+    ck_assert_int_eq(pn_udp_sendto(S, u, NULL, 1, &PEER, 1), PN_EINVAL);
+    ck_assert_int_eq(pn_udp_sendto(S, u, fr, 65508, &PEER, 1), PN_EMSGSIZE);
+    pn_sockaddr self = {PN_IP4(10, 0, 0, 1), 9};
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &self, 1), PN_EHOSTUNREACH);
+    ck_assert_int_eq(pn_udp_sendto(S, u, NULL, 0, &PEER, 1), 0); /* empty datagram */
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 42);
+    ck_assert_int_eq(pn_udp_recvfrom(S, u, NULL, 5, NULL), PN_EINVAL);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_sendto_no_route_enetunreach)
+{
+    int u = pn_udp_open(S);
+    pn_sockaddr far = {PN_IP4(192, 168, 1, 1), 9};
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 1), PN_ENETUNREACH);
+    ck_assert_uint_eq(pn_stats_get(S)->ip4_no_route, 1);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0);
+    /* with a default route it goes to the gateway's MAC */
+    pn_route r = {PN_IP4(0, 0, 0, 0), 0, PN_IP4(10, 0, 0, 2), PN_IP4(0, 0, 0, 0)};
+    ck_assert_int_eq(pn_route_add(S, &r), 0);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 2), 1);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 43);
+    ck_assert_mem_eq(out, MAC_P, 6);
+    ck_assert_mem_eq(out + 30, ((uint8_t[4]){192, 168, 1, 1}), 4);
+    ck_assert_int_eq(pn_route_del(S, PN_IP4(0, 0, 0, 0), 0), 0);
+    ck_assert_int_eq(pn_route_del(S, PN_IP4(0, 0, 0, 0), 0), PN_ENOENT);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 3), PN_ENETUNREACH);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_full_egress_queue_enobufs_counted)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.egress_max_pkts = 3;
+    make(&c);
+    int u = pn_udp_open(S);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), 3);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), PN_ENOBUFS);
+    const pn_stats *st = pn_stats_get(S);
+    ck_assert_uint_eq(st->egress_drop_pkts, 1);
+    ck_assert_uint_eq(st->egress_drop_bytes, 45);
+    ck_assert_uint_eq(st->egress_pkts, 3);
+    ck_assert_int_eq(pn_test_drain_all(S), 3);
+    ck_assert_uint_eq(st->egress_pkts, 0);
+    ck_assert_uint_eq(st->egress_bytes, 0);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), 3);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_egress_bytes_bound)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.egress_max_bytes = 100;
+    make(&c);
+    int u = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_sendto(S, u, fr, 50, &PEER, 10), 50); /* 92 bytes */
+    ck_assert_int_eq(pn_udp_sendto(S, u, fr, 1, &PEER, 10), PN_ENOBUFS);
+    ck_assert_uint_eq(pn_stats_get(S)->egress_drop_bytes, 43);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_tx_pool_exhausted_enobufs_no_crash)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.tx_bufs = 4;
+    make(&c);
+    int u = pn_udp_open(S);
+    int ok = 0, nobufs = 0;
+    for (int i = 0; i < 10; i++) {
+        int rc = pn_udp_sendto(S, u, "abc", 3, &PEER, 10);
+        if (rc == 3)
+            ok++;
+        else if (rc == PN_ENOBUFS)
+            nobufs++;
+    }
+    ck_assert_int_eq(ok, 4);
+    ck_assert_int_eq(nobufs, 6);
+    ck_assert_uint_ge(pn_stats_get(S)->tx_nobufs, 6);
+    ck_assert_uint_eq(pn_stats_get(S)->pool[PN_POOL_TXBUF].failed, 6);
+    /* an echo request now cannot be answered, and is not a crash either */
+    pn_tf_ip h = {MAC_A, MAC_P, {10, 0, 0, 2}, {10, 0, 0, 1}, 1, 64, 0, 1, 0, 0};
+    size_t n = pn_tf_icmp(fr, &h, 8, 0, 1, "x", 1);
+    ck_assert_int_eq(pn_inject_raw(S, fr, n, 20), 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_rx_pool_exhausted_inject_enobufs)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.rx_bufs = 4;
+    make(&c);
+    int u = pn_udp_open(S);
+    pn_sockaddr me = {PN_IP4(0, 0, 0, 0), 7};
+    pn_udp_bind(S, u, &me);
+    size_t n = udp_in(1000, 7, "hi", 2, IP_A);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pn_inject_raw(S, fr, n, 10), 0);
+    ck_assert_int_eq(pn_inject_raw(S, fr, n, 10), PN_ENOBUFS);
+    ck_assert_uint_eq(pn_stats_get(S)->inject_nobufs, 1);
+    ck_assert_uint_eq(pn_stats_get(S)->rx_nobufs, 1);
+    char b[8];
+    ck_assert_int_eq(pn_udp_recvfrom(S, u, b, sizeof b, NULL), 2);
+    ck_assert_int_eq(pn_inject_raw(S, fr, n, 10), 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_full_receive_queue_counted)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.udp_rcvbuf = 250;
+    make(&c);
+    int u = pn_udp_open(S);
+    pn_sockaddr me = {PN_IP4(0, 0, 0, 0), 7};
+    pn_udp_bind(S, u, &me);
+    size_t n = udp_in(1000, 7, fr + 60000, 100, IP_A);
+    for (int i = 0; i < 3; i++)
+        pn_inject_raw(S, fr, n, 10);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_rcvbuf_drop, 1);
+    char b[200];
+    pn_sockaddr from;
+    ck_assert_int_eq(pn_udp_recvfrom(S, u, b, sizeof b, &from), 100);
+    ck_assert_mem_eq(from.addr.b, IP_P, 4);
+    ck_assert_uint_eq(from.port, 1000);
+    ck_assert_int_eq(pn_udp_recvfrom(S, u, b, 10, NULL), 10); /* truncated */
+    ck_assert_int_eq(pn_udp_recvfrom(S, u, b, sizeof b, NULL), PN_EAGAIN);
+    pn_inject_raw(S, fr, n, 10);
+    pn_inject_raw(S, fr, n, 10); /* left queued: close frees it */
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_send_budget_enobufs_then_released_by_drain)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.buf_size = 512;
+    c.udp_sndbuf = 1024; /* two segments of truesize */
+    make(&c);
+    int u = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "a", 1, &PEER, 10), 1);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "b", 1, &PEER, 10), 1);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "c", 1, &PEER, 10), PN_ENOBUFS);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_nobufs, 1);
+    pn_test_drain_all(S);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "c", 1, &PEER, 10), 1);
+    /* an idle socket may send a datagram bigger than its budget */
+    pn_test_drain_all(S);
+    ck_assert_int_eq(pn_udp_sendto(S, u, fr, 3000, &PEER, 10), 3000);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_no_socket_port_unreachable)
+{
+    size_t n = udp_in(1000, 9999, "zz", 2, IP_A);
+    pn_inject_raw(S, fr, n, 10);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 1);
+    int k = pn_drain_raw(S, out, sizeof out);
+    ck_assert_int_eq(k, 14 + 20 + 8 + 20 + 10);
+    ck_assert_uint_eq(out[23], 1);      /* ICMP */
+    ck_assert_uint_eq(out[34], 3);      /* dest unreach */
+    ck_assert_uint_eq(out[35], 3);      /* port */
+    ck_assert_mem_eq(out + 42, fr + 14, 30); /* the quote */
+    ck_assert_uint_eq(pn_tf_csum(out + 34, (size_t)k - 34, 0), 0);
+    /* to a broadcast: no error */
+    const uint8_t bc[4] = {10, 0, 0, 255};
+    n = udp_in(1000, 9999, "zz", 2, bc);
+    pn_inject_raw(S, fr, n, 10);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 2);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_bad_checksum_and_length_counted)
+{
+    int u = pn_udp_open(S);
+    pn_sockaddr me = {PN_IP4(0, 0, 0, 0), 7};
+    pn_udp_bind(S, u, &me);
+    pn_tf_ip h = {MAC_A, MAC_P, {10, 0, 0, 2}, {10, 0, 0, 1}, 17, 64, 0, 1, 0, 0};
+    size_t n = pn_tf_udp(fr, &h, 1, 7, "abcd", 4, 0x1234);
+    pn_inject_raw(S, fr, n, 10);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_bad_csum, 1);
+    n = pn_tf_udp(fr, &h, 1, 7, "abcd", 4, 0);
+    fr[14 + 20 + 5] = 40; /* UDP length beyond the packet */
+    pn_inject_raw(S, fr, n, 10);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_bad_len, 1);
+    ck_assert_int_eq(pn_udp_recvfrom(S, u, out, 10, NULL), PN_EAGAIN);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_close_with_datagram_held_frees_after_arp_gives_up)
+{
+    int u = pn_udp_open(S);
+    pn_sockaddr far = {PN_IP4(10, 0, 0, 50), 9};
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 10), 1);
+    ck_assert_int_eq(pn_udp_close(S, u), 0);
+    ck_assert_uint_eq(pn_stats_get(S)->pool[PN_POOL_UDP].used, 1); /* lingering */
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 10), PN_EBADF);
+    finish(); /* ARP gives up; the slot goes back */
+}
+END_TEST
+
+Suite *
+udp_suite(void)
+{
+    Suite *s = suite_create("udp");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_udp_bind_rules);
+    tcase_add_test(tc, test_udp_autobind_ephemeral_range_and_distinct);
+    tcase_add_test(tc, test_udp_sendto_argument_errors);
+    tcase_add_test(tc, test_udp_sendto_no_route_enetunreach);
+    tcase_add_test(tc, test_udp_full_egress_queue_enobufs_counted);
+    tcase_add_test(tc, test_udp_egress_bytes_bound);
+    tcase_add_test(tc, test_udp_tx_pool_exhausted_enobufs_no_crash);
+    tcase_add_test(tc, test_udp_rx_pool_exhausted_inject_enobufs);
+    tcase_add_test(tc, test_udp_full_receive_queue_counted);
+    tcase_add_test(tc, test_udp_send_budget_enobufs_then_released_by_drain);
+    tcase_add_test(tc, test_udp_no_socket_port_unreachable);
+    tcase_add_test(tc, test_udp_bad_checksum_and_length_counted);
+    tcase_add_test(tc, test_udp_close_with_datagram_held_frees_after_arp_gives_up);
+    suite_add_tcase(s, tc);
+    return s;
+}
