@@ -1,0 +1,448 @@
+/*
+ * tcp_out.c -- segment output: what to send now (windows, Nagle, silly
+ * window avoidance, SACK recovery), building segments with their options,
+ * ACKs, resets and SYN-ACKs.
+ *
+ * IMPLEMENTATION NOTES
+ * - pni_tcp_output loops, FreeBSD tcp_output style: each pass decides one
+ *   segment from the state, the send queue, snd_nxt and the windows, and
+ *   stops when nothing is worth sending. Retransmission after an RTO is
+ *   the same path: the timer moves snd_nxt back to snd_una.
+ * - In SACK recovery (RFC 6675) each pass first fills holes below the
+ *   highest SACKed byte, then new data, while pipe < cwnd.
+ * - A segment is built in one TX buffer: payload copied from the send
+ *   queue with its checksum summed in the same pass, header and options
+ *   emitted last by the codec, IP added by pni_ip4_output.
+ * - Sending an ACK (any segment with ACK) clears the delayed-ACK state.
+ */
+#include "tcp.h"
+
+uint32_t
+pni_tcp_rcv_space(const pni_tcpcb *cb)
+{
+    return cb->rcvq.len < cb->rcvbuf ? cb->rcvbuf - cb->rcvq.len : 0;
+}
+
+/* Window to advertise (unscaled bytes), updating rcv_adv. Receiver-side
+ * silly window avoidance, RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: the right
+ * edge moves only by at least min(rcvbuf/2, MSS); it never moves back. */
+static uint32_t
+adv_window(pni_tcpcb *cb, int syn)
+{
+    uint32_t space = pni_tcp_rcv_space(cb);
+    uint32_t edge = cb->rcv_nxt + space;
+    uint32_t step = cb->rcvbuf / 2 < cb->t_maxseg ? cb->rcvbuf / 2 : cb->t_maxseg;
+    if (pni_seq_geq(cb->rcv_adv, cb->rcv_nxt) && !syn) {
+        if (pni_seq_lt(edge, cb->rcv_adv))
+            edge = cb->rcv_adv;
+        else if (edge - cb->rcv_adv < step)
+            edge = cb->rcv_adv;
+    }
+    uint32_t win = edge - cb->rcv_nxt;
+    uint8_t ws = (!syn && (cb->t_flags & PNI_TF_WS)) ? cb->rcv_wscale : 0;
+    uint32_t raw = win >> ws;
+    if (raw > 65535)
+        raw = 65535;
+    uint32_t adv = cb->rcv_nxt + (raw << ws);
+    if (pni_seq_gt(adv, cb->rcv_adv) || syn)
+        cb->rcv_adv = adv;
+    return raw;
+}
+
+int
+pni_tcp_wnd_update_due(const pni_tcpcb *cb)
+{
+    if (cb->state < PN_TCP_ESTABLISHED || (cb->t_flags & PNI_TF_RCV_FIN))
+        return 0;
+    uint32_t edge = cb->rcv_nxt + pni_tcp_rcv_space(cb);
+    if (!pni_seq_gt(edge, cb->rcv_adv))
+        return 0;
+    uint32_t adv = edge - cb->rcv_adv;
+    return adv >= 2u * cb->t_maxseg || 2 * adv >= cb->rcvbuf;
+}
+
+static void
+fill_tx(const pni_tcpcb *cb, pni_ip4_tx *tx)
+{
+    memcpy(tx->src, cb->laddr, 4);
+    memcpy(tx->dst, cb->raddr, 4);
+    tx->proto = PNI_IPPROTO_TCP;
+    tx->tos = (uint8_t)(cb->tos_ttl >> 8);
+    tx->ttl = (uint8_t)cb->tos_ttl;
+    tx->df = 1;
+}
+
+/* Build and send: header from r, payload len bytes from cb's send queue at
+ * offset qoff (cb may be NULL when len is 0). */
+static int
+emit(pn_stack *s, const pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uint32_t len,
+     const pni_ip4_tx *tx)
+{
+    size_t olen = pni_wire_tcp_opts_len(r, layout);
+    size_t hlen = PNI_TCP_HLEN + olen;
+    pni_buf *b = pni_buf_alloc(s, PN_POOL_TXBUF, PNI_LAYER_IP, hlen + len);
+    if (b == NULL) {
+        PNI_STAT(s, tcp_nobufs);
+        return PN_ENOBUFS;
+    }
+    uint64_t sum = 0;
+    if (len > 0) {
+        if (b->next == NULL) {
+            sum = pni_tcpq_copy_csum(&cb->sndq, qoff, pni_buf_data(b) + hlen, len);
+        } else {
+            /* chained buffer (tiny blocks): copy piecewise */
+            uint8_t tmp[256];
+            uint32_t done = 0;
+            while (done < len) {
+                uint32_t k = len - done < sizeof tmp ? len - done : (uint32_t)sizeof tmp;
+                uint64_t ps = pni_tcpq_copy_csum(&cb->sndq, qoff + done, tmp, k);
+                if (done & 1)
+                    ps = pni_csum_swap(ps);
+                sum += ps;
+                pni_buf_copyin(b, hlen + done, tmp, k);
+                done += k;
+            }
+        }
+    }
+    r->payload = NULL;
+    r->payload_len = len;
+    if (pni_wire_tcp_emit(r, layout, pni_buf_data(b), b->len, tx->src, tx->dst, len, sum) != hlen) {
+        pni_buf_free(s, b);
+        return PN_EINVAL;
+    }
+    PNI_STAT(s, tcp_tx);
+    if (r->flags & PNI_TCP_RST)
+        PNI_STAT(s, tcp_rst_tx);
+    return pni_ip4_output(s, b, tx);
+}
+
+static void
+sack_blocks(const pni_tcpcb *cb, pni_tcp_repr *r)
+{
+    uint32_t max = (cb->t_flags & PNI_TF_TS) ? 3 : 4;
+    r->n_sack = 0;
+    if (cb->n_ooo == 0)
+        return;
+    /* RFC 2018 4: the first block holds the most recently received
+     * segment; the others follow. */
+    uint8_t first = cb->ooo_last < cb->n_ooo ? cb->ooo_last : 0;
+    r->sack[r->n_sack].left = cb->ooo[first].left;
+    r->sack[r->n_sack].right = cb->ooo[first].right;
+    r->n_sack++;
+    for (uint8_t i = 0; i < cb->n_ooo && r->n_sack < max; i++) {
+        if (i == first)
+            continue;
+        r->sack[r->n_sack].left = cb->ooo[i].left;
+        r->sack[r->n_sack].right = cb->ooo[i].right;
+        r->n_sack++;
+    }
+}
+
+int
+pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    pni_tcp_repr r;
+    pni_ip4_tx tx;
+    memset(&r, 0, sizeof r);
+    r.sport = cb->lport;
+    r.dport = cb->rport;
+    r.seq = seq;
+    r.flags = flags;
+    int syn = (flags & PNI_TCP_SYN) != 0;
+    int layout = PNI_TCP_LAYOUT_PURENET;
+    if (flags & PNI_TCP_ACK)
+        r.ack = cb->rcv_nxt;
+    if (!(flags & PNI_TCP_RST))
+        r.win = (uint16_t)adv_window(cb, syn);
+    if (syn) {
+        layout = s->cfg.tcp.syn_layout;
+        int synack = (flags & PNI_TCP_ACK) != 0;
+        uint32_t m = (uint32_t)s->cfg.mtu - PNI_IP4_HLEN - PNI_TCP_HLEN;
+        if (cb->mss_clamp != 0 && cb->mss_clamp < m)
+            m = cb->mss_clamp;
+        r.has_mss = 1;
+        r.mss = (uint16_t)m;
+        /* SYN: offer what we want; SYN-ACK (simultaneous open): answer
+         * only what the peer offered (RFC 7323 2.2, 3.2; RFC 2018 2). */
+        if (synack ? (cb->t_flags & PNI_TF_WS) : (cb->t_flags & PNI_TF_WANT_WS)) {
+            r.has_ws = 1;
+            r.ws = cb->rcv_wscale;
+        }
+        if (synack ? (cb->t_flags & PNI_TF_SACK) : (cb->t_flags & PNI_TF_WANT_SACK))
+            r.sack_ok = 1;
+        if (synack ? (cb->t_flags & PNI_TF_TS) : (cb->t_flags & PNI_TF_WANT_TS)) {
+            r.has_ts = 1;
+            r.ts_val = pni_tcp_ts_now(s) + cb->ts_off;
+            r.ts_ecr = synack ? cb->ts_recent : 0;
+        }
+    } else {
+        if ((cb->t_flags & PNI_TF_TS) && !(flags & PNI_TCP_RST)) {
+            r.has_ts = 1;
+            r.ts_val = pni_tcp_ts_now(s) + cb->ts_off;
+            r.ts_ecr = cb->ts_recent;
+        }
+        if ((cb->t_flags & PNI_TF_SACK) && (flags & PNI_TCP_ACK) && !(flags & PNI_TCP_RST))
+            sack_blocks(cb, &r);
+    }
+    fill_tx(cb, &tx);
+    int e = emit(s, cb, &r, layout, seq - cb->snd_una, len, &tx);
+    if (flags & PNI_TCP_ACK) {
+        cb->last_ack_sent = cb->rcv_nxt;
+        cb->rcv_unacked = 0;
+        cb->t_flags &= ~PNI_TF_ACKNOW;
+        if (cb->t_delack != PN_TIME_NEVER)
+            cb->t_delack = PN_TIME_NEVER; /* stale heap key is harmless */
+    }
+    return e;
+}
+
+void
+pni_tcp_send_ack(pn_stack *s, pni_tcpcb *cb)
+{
+    pni_tcp_send_seg(s, cb, cb->snd_nxt, 0, PNI_TCP_ACK);
+}
+
+void
+pni_tcp_send_rst(pn_stack *s, pni_tcpcb *cb)
+{
+    pni_tcp_send_seg(s, cb, cb->snd_nxt, 0, PNI_TCP_RST | PNI_TCP_ACK);
+}
+
+void
+pni_tcp_send_rst_for(pn_stack *s, const pni_ip4_repr *ip, const pni_tcp_repr *seg,
+                     uint32_t seg_len)
+{
+    if (seg->flags & PNI_TCP_RST)
+        return; /* never answer a reset */
+    if (pni_ip4_is_bcast(ip->dst) || pni_ip4_is_mcast(ip->dst) || pni_ip4_is_bcast(ip->src) ||
+        pni_ip4_is_mcast(ip->src) || pni_ip4_is_our_bcast(s, ip->dst))
+        return;
+    pni_tcp_repr r;
+    pni_ip4_tx tx;
+    memset(&r, 0, sizeof r);
+    r.sport = seg->dport;
+    r.dport = seg->sport;
+    /* RFC 9293 3.10.7.1: with ACK, <SEQ=SEG.ACK><CTL=RST>; without,
+     * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+    if (seg->flags & PNI_TCP_ACK) {
+        r.seq = seg->ack;
+        r.flags = PNI_TCP_RST;
+    } else {
+        r.seq = 0;
+        r.ack = seg->seq + seg_len;
+        r.flags = PNI_TCP_RST | PNI_TCP_ACK;
+    }
+    memcpy(tx.src, ip->dst, 4);
+    memcpy(tx.dst, ip->src, 4);
+    tx.proto = PNI_IPPROTO_TCP;
+    tx.tos = 0;
+    tx.ttl = 0;
+    tx.df = 1;
+    emit(s, NULL, &r, PNI_TCP_LAYOUT_PURENET, 0, 0, &tx);
+}
+
+void
+pni_tcp_send_synack(pn_stack *s, const pni_tcp_syn *sy, const pni_tcpcb *lst)
+{
+    pni_tcp_repr r;
+    pni_ip4_tx tx;
+    memset(&r, 0, sizeof r);
+    r.sport = sy->lport;
+    r.dport = sy->rport;
+    r.seq = sy->iss;
+    r.ack = sy->irs + 1;
+    r.flags = PNI_TCP_SYN | PNI_TCP_ACK;
+    uint32_t rcvbuf = lst != NULL ? lst->rcvbuf : s->cfg.tcp.rcvbuf;
+    r.win = (uint16_t)(rcvbuf > 65535 ? 65535 : rcvbuf); /* RFC 7323 2.2: unscaled */
+    uint32_t m = (uint32_t)s->cfg.mtu - PNI_IP4_HLEN - PNI_TCP_HLEN;
+    if (lst != NULL && lst->mss_clamp != 0 && lst->mss_clamp < m)
+        m = lst->mss_clamp;
+    r.has_mss = 1;
+    r.mss = (uint16_t)m;
+    if (sy->opts & PNI_SO_WS) {
+        r.has_ws = 1;
+        r.ws = pni_tcp_wscale_for(rcvbuf);
+    }
+    if (sy->opts & PNI_SO_SACK)
+        r.sack_ok = 1;
+    if (sy->opts & PNI_SO_TS) {
+        r.has_ts = 1;
+        r.ts_val = pni_tcp_ts_now(s) + pni_tcp_tsoff(s, sy->laddr, sy->lport, sy->raddr, sy->rport);
+        r.ts_ecr = sy->ts_recent;
+    }
+    memcpy(tx.src, sy->laddr, 4);
+    memcpy(tx.dst, sy->raddr, 4);
+    tx.proto = PNI_IPPROTO_TCP;
+    tx.tos = lst != NULL ? (uint8_t)(lst->tos_ttl >> 8) : 0;
+    tx.ttl = lst != NULL ? (uint8_t)lst->tos_ttl : 0;
+    tx.df = 1;
+    emit(s, NULL, &r, s->cfg.tcp.syn_layout, 0, 0, &tx);
+}
+
+/* Bookkeeping after a segment covering [seq, seq+len+fin) went out. */
+static void
+sent(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, int fin, int rexmit_only)
+{
+    uint32_t end = seq + len + (uint32_t)fin;
+    if (len == 0 && !fin)
+        return;
+    if (!rexmit_only) {
+        if (pni_seq_gt(end, cb->snd_nxt))
+            cb->snd_nxt = end;
+        if (pni_seq_gt(end, cb->snd_max)) {
+            /* new data: time it if nothing is being timed (Karn) */
+            if (!(cb->t_flags & PNI_TF_RTTING) && pni_seq_geq(seq, cb->snd_max)) {
+                cb->t_flags |= PNI_TF_RTTING;
+                cb->rtt_seq = seq;
+                cb->rtt_time = s->now;
+            }
+            cb->snd_max = end;
+        } else {
+            PNI_STAT(s, tcp_retrans);
+        }
+    } else {
+        PNI_STAT(s, tcp_retrans);
+    }
+    if (cb->t_rexmt == PN_TIME_NEVER || (cb->t_flags & PNI_TF_PERSIST)) {
+        cb->rxtshift = (cb->t_flags & PNI_TF_PERSIST) ? 0 : cb->rxtshift;
+        pni_tcp_set_rexmt(s, cb);
+    }
+}
+
+/* RFC 6675 5 (NextSeg rule 1) under the pipe limit: one hole segment. */
+static int
+sack_rexmit(pn_stack *s, pni_tcpcb *cb)
+{
+    uint32_t pipe = pni_tcp_sack_pipe(cb);
+    if (pipe + cb->t_maxseg > cb->cwnd)
+        return -1; /* no room: stop the output loop */
+    uint32_t from = pni_seq_max(cb->sack_rxt, cb->snd_una);
+    uint32_t seq, len;
+    if (!pni_tcp_sack_nexthole(cb, from, &seq, &len))
+        return 0;
+    if (len > cb->t_maxseg)
+        len = cb->t_maxseg;
+    uint32_t dlen = len;
+    int fin = 0;
+    if (seq - cb->snd_una + dlen > cb->sndq.len) {
+        /* the hole reaches our FIN */
+        dlen = cb->sndq.len - (seq - cb->snd_una);
+        fin = 1;
+    }
+    uint8_t fl = PNI_TCP_ACK | (fin ? PNI_TCP_FIN : 0);
+    if (dlen > 0 && seq - cb->snd_una + dlen == cb->sndq.len)
+        fl |= PNI_TCP_PSH;
+    if (pni_tcp_send_seg(s, cb, seq, dlen, fl) != 0)
+        return -1;
+    cb->sack_rxt = seq + dlen + (uint32_t)fin;
+    sent(s, cb, seq, dlen, fin, 1);
+    return 1;
+}
+
+void
+pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
+{
+    for (int pass = 0; pass < 4096; pass++) {
+        switch (cb->state) {
+        case PN_TCP_CLOSED:
+        case PN_TCP_LISTEN:
+            return;
+        case PN_TCP_SYN_SENT:
+            if (cb->snd_nxt == cb->iss) {
+                /* a failed send is retried by the timer like a loss */
+                pni_tcp_send_seg(s, cb, cb->iss, 0, PNI_TCP_SYN);
+                sent(s, cb, cb->iss, 0, 1, 0);
+            }
+            return;
+        case PN_TCP_SYN_RECEIVED:
+            if (cb->snd_nxt == cb->iss) {
+                pni_tcp_send_seg(s, cb, cb->iss, 0, PNI_TCP_SYN | PNI_TCP_ACK);
+                sent(s, cb, cb->iss, 0, 1, 0);
+            } else if (cb->t_flags & PNI_TF_ACKNOW) {
+                pni_tcp_send_ack(s, cb);
+            }
+            return;
+        default:
+            break;
+        }
+        if ((cb->t_flags & (PNI_TF_RECOVERY | PNI_TF_SACK)) == (PNI_TF_RECOVERY | PNI_TF_SACK) &&
+            cb->n_sb > 0) {
+            int r = sack_rexmit(s, cb);
+            if (r > 0)
+                continue;
+            if (r < 0)
+                goto done;
+        }
+        uint32_t off = cb->snd_nxt - cb->snd_una;
+        uint32_t avail = off < cb->sndq.len ? cb->sndq.len - off : 0;
+        uint32_t win = cb->snd_wnd < cb->cwnd ? cb->snd_wnd : cb->cwnd;
+        uint32_t flight = off;
+        if ((cb->t_flags & (PNI_TF_RECOVERY | PNI_TF_SACK)) == (PNI_TF_RECOVERY | PNI_TF_SACK)) {
+            /* RFC 6675: in recovery the pipe, not the raw flight size,
+             * is what cwnd bounds; the peer window still bounds off. */
+            uint32_t pipe = pni_tcp_sack_pipe(cb);
+            uint32_t cw = cb->cwnd > pipe ? cb->cwnd - pipe : 0;
+            uint32_t rw = cb->snd_wnd > off ? cb->snd_wnd - off : 0;
+            flight = 0;
+            win = cw < rw ? cw : rw;
+        }
+        uint32_t len = win > flight ? win - flight : 0;
+        if (len > avail)
+            len = avail;
+        int more = 0;
+        if (len > cb->t_maxseg) {
+            len = cb->t_maxseg;
+            more = 1;
+        }
+        int fin = (cb->t_flags & PNI_TF_SHUT_WR) &&
+                  (cb->state == PN_TCP_FIN_WAIT_1 || cb->state == PN_TCP_CLOSING ||
+                   cb->state == PN_TCP_LAST_ACK) &&
+                  off + len == cb->sndq.len;
+        int go = 0;
+        if (len > 0) {
+            if (len == cb->t_maxseg || more)
+                go = 1;
+            /* Nagle (RFC 896, RFC 1122 4.2.3.4): a short segment only
+             * when nothing is unacknowledged, or NODELAY, and only if it
+             * empties the queue. */
+            else if (((cb->t_flags & PNI_TF_NODELAY) || cb->snd_una == cb->snd_max) &&
+                     off + len == cb->sndq.len)
+                go = 1;
+            /* Sender SWS (RFC 1122 4.2.3.4): at least half the largest
+             * window the peer offered. */
+            else if (cb->max_sndwnd > 0 && len >= cb->max_sndwnd / 2)
+                go = 1;
+            else if (pni_seq_lt(cb->snd_nxt, cb->snd_max))
+                go = 1; /* retransmission */
+        }
+        if (fin && (len > 0 || go || cb->snd_nxt == cb->snd_una + cb->sndq.len))
+            go = 1;
+        else
+            fin = 0;
+        if (!go && ((cb->t_flags & PNI_TF_ACKNOW) || pni_tcp_wnd_update_due(cb)))
+            go = 1;
+        if (!go)
+            break;
+        uint8_t fl = PNI_TCP_ACK;
+        if (fin)
+            fl |= PNI_TCP_FIN;
+        if (len > 0 && off + len == cb->sndq.len)
+            fl |= PNI_TCP_PSH;
+        uint32_t seq = cb->snd_nxt;
+        if (pni_tcp_send_seg(s, cb, seq, len, fl) != 0)
+            break;
+        sent(s, cb, seq, len, fin, 0);
+        if (len == 0 && !fin)
+            break; /* a pure ACK: one is enough */
+    }
+done:
+    /* Persist (RFC 9293 3.8.6.1): data waits, the window is zero and
+     * nothing is in flight to bring an update: probe periodically. */
+    if (cb->state >= PN_TCP_ESTABLISHED && cb->snd_wnd == 0 && cb->snd_una == cb->snd_max &&
+        cb->sndq.len > 0 && cb->t_rexmt == PN_TIME_NEVER) {
+        cb->t_flags |= PNI_TF_PERSIST;
+        cb->rxtshift = 0;
+        cb->t_rexmt = s->now + pni_tcp_rexmt_timeout(s, cb);
+    }
+    pni_tcp_timer_update(s, cb);
+}
