@@ -171,9 +171,9 @@ scripted_run(void)
     L->delay_us = 300;
     uint64_t h = 1469598103934665603ULL;
     int ua = pn_udp_open(A.s), ub = pn_udp_open(B.s);
-    pn_sockaddr bb = {PN_IP4(0, 0, 0, 0), 53};
+    pn_sockaddr bb = {PN_IP4(0, 0, 0, 0), 40053};
     pn_udp_bind(B.s, ub, &bb);
-    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 53};
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 40053};
     for (int i = 0; i < 50; i++) {
         char m[3000];
         memset(m, 'a' + i % 26, sizeof m);

@@ -50,7 +50,7 @@ finish(void)
     pn_test_node_free(&A);
 }
 
-static const pn_sockaddr PEER = {{{10, 0, 0, 2}}, 4000};
+static const pn_sockaddr PEER = {{{10, 0, 0, 2}}, 40400};
 
 static size_t
 udp_in(uint16_t sport, uint16_t dport, const void *d, size_t len, const uint8_t dst[4])
