@@ -303,6 +303,7 @@ void pni_tcp_output(pn_stack *s, pni_tcpcb *cb);
 /* Send one segment of len data bytes at seq with flags (retransmissions
  * and probes too). Returns 0 or a PN_E* code. */
 int pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags);
+uint32_t pni_tcp_segmax(const pni_tcpcb *cb);
 /* An ACK now (RFC 5961 challenge ACKs, dropafterack). */
 void pni_tcp_send_ack(pn_stack *s, pni_tcpcb *cb);
 /* RFC 9293 3.10.7.1: a reset answering seg (repr in host order) arriving

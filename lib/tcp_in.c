@@ -232,7 +232,8 @@ typedef struct seginfo {
 static void
 rexmit_una(pn_stack *s, pni_tcpcb *cb)
 {
-    uint32_t n = cb->sndq.len < cb->t_maxseg ? cb->sndq.len : cb->t_maxseg;
+    uint32_t m = pni_tcp_segmax(cb);
+    uint32_t n = cb->sndq.len < m ? cb->sndq.len : m;
     uint8_t fl = PNI_TCP_ACK;
     if (n == cb->sndq.len && cb->snd_max == cb->snd_una + cb->sndq.len + 1 &&
         (cb->t_flags & PNI_TF_SHUT_WR))
@@ -277,7 +278,8 @@ dupack(pn_stack *s, pni_tcpcb *cb)
         cb->cwnd = cb->ssthresh;
         cb->sack_rxt = cb->snd_una;
         rexmit_una(s, cb);
-        cb->sack_rxt = cb->snd_una + (cb->sndq.len < cb->t_maxseg ? cb->sndq.len : cb->t_maxseg);
+        cb->sack_rxt = cb->snd_una + (cb->sndq.len < pni_tcp_segmax(cb) ? cb->sndq.len
+                                                                        : pni_tcp_segmax(cb));
         pni_tcp_set_rexmt(s, cb);
         pni_tcp_output(s, cb);
     } else {

@@ -61,6 +61,21 @@ pni_tcp_wnd_update_due(const pni_tcpcb *cb)
     return adv >= 2u * cb->t_maxseg || 2 * adv >= cb->rcvbuf;
 }
 
+/* Payload bytes that fit a segment now: t_maxseg less the SACK blocks we
+ * would carry (t_maxseg already leaves room for timestamps). */
+uint32_t
+pni_tcp_segmax(const pni_tcpcb *cb)
+{
+    uint32_t m = cb->t_maxseg;
+    if ((cb->t_flags & PNI_TF_SACK) && cb->n_ooo > 0) {
+        uint32_t max = (cb->t_flags & PNI_TF_TS) ? 3 : 4;
+        uint32_t n = cb->n_ooo < max ? cb->n_ooo : max;
+        uint32_t o = 2 + 2 + 8 * n; /* NOP NOP kind len blocks */
+        m = m > o + 64 ? m - o : 64;
+    }
+    return m;
+}
+
 static void
 fill_tx(const pni_tcpcb *cb, pni_ip4_tx *tx)
 {
@@ -196,10 +211,13 @@ pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t
     return e;
 }
 
+/* A pure ACK carries snd_max, not snd_nxt: while retransmitting, snd_nxt
+ * is behind and the peer (whose rcv_nxt is past it) would find the ACK
+ * outside its window and ignore it (FreeBSD tcp_output does the same). */
 void
 pni_tcp_send_ack(pn_stack *s, pni_tcpcb *cb)
 {
-    pni_tcp_send_seg(s, cb, cb->snd_nxt, 0, PNI_TCP_ACK);
+    pni_tcp_send_seg(s, cb, cb->snd_max, 0, PNI_TCP_ACK);
 }
 
 void
@@ -320,8 +338,8 @@ sack_rexmit(pn_stack *s, pni_tcpcb *cb)
     uint32_t seq, len;
     if (!pni_tcp_sack_nexthole(cb, from, &seq, &len))
         return 0;
-    if (len > cb->t_maxseg)
-        len = cb->t_maxseg;
+    if (len > pni_tcp_segmax(cb))
+        len = pni_tcp_segmax(cb);
     uint32_t dlen = len;
     int fin = 0;
     if (seq - cb->snd_una + dlen > cb->sndq.len) {
@@ -390,8 +408,9 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
         if (len > avail)
             len = avail;
         int more = 0;
-        if (len > cb->t_maxseg) {
-            len = cb->t_maxseg;
+        uint32_t segmax = pni_tcp_segmax(cb);
+        if (len > segmax) {
+            len = segmax;
             more = 1;
         }
         int fin = (cb->t_flags & PNI_TF_SHUT_WR) &&
@@ -400,7 +419,7 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
                   off + len == cb->sndq.len;
         int go = 0;
         if (len > 0) {
-            if (len == cb->t_maxseg || more)
+            if (len == segmax || more)
                 go = 1;
             /* Nagle (RFC 896, RFC 1122 4.2.3.4): a short segment only
              * when nothing is unacknowledged, or NODELAY, and only if it
@@ -428,7 +447,7 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
             fl |= PNI_TCP_FIN;
         if (len > 0 && off + len == cb->sndq.len)
             fl |= PNI_TCP_PSH;
-        uint32_t seq = cb->snd_nxt;
+        uint32_t seq = (len == 0 && !fin) ? cb->snd_max : cb->snd_nxt;
         if (pni_tcp_send_seg(s, cb, seq, len, fl) != 0)
             break;
         sent(s, cb, seq, len, fin, 0);
