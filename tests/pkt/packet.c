@@ -138,8 +138,9 @@ build_l4(const pkt_run *r, const pkt_spec *k, int inbound, uint8_t *l4, size_t c
         if (n > cap)
             return 0;
         memset(l4, 0, 20);
-        put16(l4, inbound ? r->rport : r->lport);
-        put16(l4 + 2, inbound ? r->lport : r->rport);
+        uint32_t peer = k->sport >= 0 ? (uint32_t)k->sport : r->rport;
+        put16(l4, inbound ? peer : r->lport);
+        put16(l4 + 2, inbound ? r->lport : peer);
         put32(l4 + 4, r->risn + k->seq);
         put32(l4 + 8, k->has_ack ? (r->lisn_known ? r->lisn : 0) + k->ack : 0);
         l4[12] = (uint8_t)(((20 + ol) / 4) << 4);

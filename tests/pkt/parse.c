@@ -242,6 +242,10 @@ parse_mods(cur *c, pkt_spec *k)
             if (num32(c, &v, "dport"))
                 return -1;
             k->dport = (int)v;
+        } else if (strcmp(w, "sport") == 0) {
+            if (num32(c, &v, "sport"))
+                return -1;
+            k->sport = (int)v;
         } else if (strcmp(w, "badcsum") == 0) {
             k->badcsum = 1;
         } else if (strcmp(w, "mtu") == 0) {
@@ -281,7 +285,7 @@ parse_packet(cur *c, pkt_event *e)
     pkt_spec *k = &e->pkt;
     char w[32];
     const char *save = c->p;
-    k->ttl = k->tos = k->ipid = k->df = k->dport = k->icmp_mtu = -1;
+    k->ttl = k->tos = k->ipid = k->df = k->dport = k->sport = k->icmp_mtu = -1;
     if (word(c, w, sizeof(w)) && strcmp(w, "udp") == 0) {
         k->proto = PKT_UDP;
         if (!eat(c, "(") || num32(c, &k->len, "udp length") || !eat(c, ")"))

@@ -67,7 +67,7 @@ typedef struct pkt_spec {
     int nopts;
     pkt_opt opts[PKT_MAX_OPTS];
     /* UDP: payload length; dport override (-1) */
-    int dport;
+    int dport, sport;
     /* ICMP */
     int icmp_type, icmp_code;
     uint32_t icmp_id, icmp_seq;

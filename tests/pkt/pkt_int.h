@@ -21,6 +21,7 @@ typedef struct pkt_fd {
     int connecting;
     uint32_t rd, wr;   /* stream offsets read / written (TCP) */
     int bound;
+    int err_seen;      /* SO_ERROR already reported */
 } pkt_fd;
 
 typedef struct pkt_run {
@@ -40,6 +41,8 @@ typedef struct pkt_run {
     uint32_t ts_off;
     int ts_off_known;
     uint16_t udp_lport, udp_rport;
+    uint16_t ports[8]; /* script ports named by 'sport N' */
+    int nports;
     uint16_t ipid;
     uint8_t last_in[2048];
     size_t last_in_len;
