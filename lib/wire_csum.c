@@ -1,0 +1,222 @@
+/*
+ * wire_csum.c -- the Internet checksum (RFC 1071), its incremental update
+ * (RFC 1624), the IPv4 pseudo-header, and the names of the PNI_WE_* codes.
+ *
+ * IMPLEMENTATION NOTES
+ * - The checksum is the one's complement of the one's complement sum of
+ *   16-bit big-endian words (RFC 1071 section 1). One's complement addition
+ *   is addition modulo 0xffff (with 0xffff and 0 both standing for zero), so
+ *   any wider accumulator whose modulus is a multiple of 0xffff gives the
+ *   same residue: we may add 32-bit words into a 64-bit register and fold
+ *   the carries back at the end (RFC 1071 section 2 (C), "parallel
+ *   summation", and (D) "deferred carries").
+ * - Byte order (RFC 1071 section 2 (B)): summing byte-swapped words yields
+ *   the byte-swapped sum. So the inner loop loads each 4-byte group with
+ *   memcpy in HOST order: on a big-endian host the value is the two BE
+ *   words side by side; on a little-endian host it is the same two words,
+ *   each byte-swapped, in the other order. Word order does not matter
+ *   modulo 0xffff (2^16 = 1). After folding to 16 bits a little-endian
+ *   host swaps the two bytes once and the result is the big-endian sum on
+ *   every host. Endianness comes from __BYTE_ORDER__ at compile time; with
+ *   an unknown compiler we fall back to byte-wise big-endian loads, which
+ *   are correct everywhere, only slower.
+ * - Tail bytes (len % 4) are copied into a zeroed 4-byte group at their
+ *   natural positions, so an odd final byte is padded with a zero on its
+ *   right exactly as RFC 1071 section 4.1 pads it, on both byte orders.
+ * - The 64-bit local accumulator takes at most 2^32 additions of values
+ *   below 2^32 before it could overflow; the loop folds every 2^30 bytes
+ *   so that any size_t length is safe.
+ * - The public "partial sum" is a canonical BE-word accumulator; joining it
+ *   with another uses an end-around-carry 64-bit add (2^64 - 1 is a
+ *   multiple of 0xffff), so callers may add partial sums freely.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "wire.h"
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_LE 1
+#define HOST_BE 0
+#elif defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                  \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define HOST_LE 0
+#define HOST_BE 1
+#else
+#define HOST_LE 0
+#define HOST_BE 0 /* unknown: portable byte-wise loads */
+#endif
+
+/* Bytes summed between two folds of the local accumulator (see notes). */
+#define CHUNK ((size_t)1 << 30)
+
+const char *
+pni_wire_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "ok";
+    case PNI_WE_TRUNC:
+        return "truncated header";
+    case PNI_WE_BADLEN:
+        return "length field disagrees with buffer";
+    case PNI_WE_BADVER:
+        return "bad IP version";
+    case PNI_WE_BADHLEN:
+        return "header length too small";
+    case PNI_WE_BADCSUM:
+        return "checksum mismatch";
+    case PNI_WE_BADOPT:
+        return "malformed option";
+    case PNI_WE_BADTYPE:
+        return "unsupported hardware or protocol type";
+    case PNI_WE_BADFIELD:
+        return "impossible field value";
+    default:
+        return "unknown wire error";
+    }
+}
+
+/* Add with end-around carry: one's complement addition modulo 2^64 - 1. */
+static uint64_t
+add64(uint64_t a, uint64_t b)
+{
+    uint64_t s = a + b;
+    return s + (s < b);
+}
+
+/* Fold a 64-bit accumulator to 16 bits, preserving the residue mod 0xffff. */
+static uint16_t
+fold64(uint64_t s)
+{
+    s = (s & 0xffffffffu) + (s >> 32); /* < 2^33 */
+    s = (s & 0xffffffffu) + (s >> 32); /* < 2^32 */
+    s = (s & 0xffffu) + (s >> 16);     /* < 2^17 */
+    s = (s & 0xffffu) + (s >> 16);     /* < 2^16 + 1, fits after this */
+    s = (s & 0xffffu) + (s >> 16);
+    return (uint16_t)s;
+}
+
+static uint16_t
+swap16(uint16_t v)
+{
+    return (uint16_t)((v << 8) | (v >> 8));
+}
+
+/* Load four bytes as one 32-bit group in the order the fold expects. */
+static uint32_t
+load32(const uint8_t *p)
+{
+#if HOST_LE || HOST_BE
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+#else
+    return pni_be32(p);
+#endif
+}
+
+/* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms. */
+static uint16_t
+sum_chunk(const uint8_t *p, size_t len)
+{
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    /* Four independent accumulators keep the adds from serialising. */
+    while (len >= 16) {
+        a0 += load32(p);
+        a1 += load32(p + 4);
+        a2 += load32(p + 8);
+        a3 += load32(p + 12);
+        p += 16;
+        len -= 16;
+    }
+    while (len >= 4) {
+        a0 += load32(p);
+        p += 4;
+        len -= 4;
+    }
+    if (len > 0) {
+        uint8_t t[4] = {0, 0, 0, 0};
+        memcpy(t, p, len);
+        a1 += load32(t);
+    }
+    uint16_t s = fold64(add64(add64(a0, a1), add64(a2, a3)));
+#if HOST_LE
+    s = swap16(s);
+#endif
+    return s;
+}
+
+uint64_t
+pni_csum_partial(const void *data, size_t len, uint64_t sum)
+{
+    const uint8_t *p = data;
+    while (len > CHUNK) {
+        sum = add64(sum, sum_chunk(p, CHUNK));
+        p += CHUNK;
+        len -= CHUNK;
+    }
+    return add64(sum, sum_chunk(p, len));
+}
+
+uint64_t
+pni_csum_swap(uint64_t sum)
+{
+    return swap16(fold64(sum));
+}
+
+uint16_t
+pni_csum_fold(uint64_t sum)
+{
+    return fold64(sum);
+}
+
+uint16_t
+pni_csum(const void *p, size_t len)
+{
+    return (uint16_t)~fold64(pni_csum_partial(p, len, 0));
+}
+
+/* RFC 793 section 3.1 / RFC 9293 section 3.1 and RFC 768: source, dest,
+ * zero + protocol, and the transport length. */
+uint64_t
+pni_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t l4len)
+{
+    uint64_t s = 0;
+    s += pni_be16(src);
+    s += pni_be16(src + 2);
+    s += pni_be16(dst);
+    s += pni_be16(dst + 2);
+    s += proto;
+    s += l4len >> 16;
+    s += l4len & 0xffffu;
+    return s;
+}
+
+/* RFC 1624 section 3, eqn. 3: HC' = ~(~HC + ~m + m'). The end-around-carry
+ * sum inside is never 0 unless every term is, so HC' is never 0xffff: the
+ * same form a full recomputation gives (RFC 1624 section 3 derives why eqn.
+ * 3 rather than RFC 1141's form). The one difference from a recomputation
+ * is data that becomes all zeros (recompute 0xffff, eqn. 3 gives 0), which
+ * no IPv4 header or transport segment with a pseudo-header can be. */
+uint16_t
+pni_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
+{
+    uint64_t s = (uint16_t)~csum;
+    s += (uint16_t)~old_word;
+    s += new_word;
+    return (uint16_t)~fold64(s);
+}
+
+uint16_t
+pni_csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val)
+{
+    uint64_t s = (uint16_t)~csum;
+    s += (uint16_t)~(old_val >> 16);
+    s += (uint16_t)~(old_val & 0xffffu);
+    s += new_val >> 16;
+    s += new_val & 0xffffu;
+    return (uint16_t)~fold64(s);
+}

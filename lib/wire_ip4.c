@@ -1,0 +1,181 @@
+/*
+ * wire_ip4.c -- IPv4 header parse and emit (RFC 791), options walked.
+ *
+ * IMPLEMENTATION NOTES
+ * - Order of checks in pni_wire_ip4_check, each before anything relies on
+ *   it: fixed 20 bytes present (TRUNC); version (BADVER); IHL >= 5
+ *   (BADHLEN); IHL*4 <= len, then IHL*4 <= tot_len <= len (BADLEN); the
+ *   header checksum (BADCSUM), checked before any semantic field so that a
+ *   corrupted header is counted as corruption; then the reserved flag and
+ *   the fragment extent (BADFIELD); then the options (BADOPT).
+ * - Bytes after tot_len are link-layer padding (Ethernet pads to 60) and
+ *   are allowed; the parsed repr's tot_len tells the caller where the
+ *   datagram really ends.
+ * - Options (RFC 791 section 3.1): a type byte; EOL (0) ends the list, and
+ *   what follows it is padding; NOP (1) is one byte; every other option
+ *   has a length byte that counts the type and length bytes, so it must be
+ *   present and 2 <= length <= bytes remaining. The options whose layout
+ *   the stack may one day act on are checked further: record route and the
+ *   source routes need length >= 3 and pointer >= 4, the timestamp option
+ *   length >= 4 and pointer >= 5 (RFC 791 section 3.1 gives those minima),
+ *   router alert exactly 4 (RFC 2113 section 2.1). Unknown options are
+ *   skipped by their length.
+ * - Emit computes the header length from opt_len (rounded up to 4, padded
+ *   with EOL bytes as RFC 791 asks) and ignores r->hlen and r->csum.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "wire.h"
+
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+#define IPOPT_RR 7
+#define IPOPT_TS 68
+#define IPOPT_LSRR 131
+#define IPOPT_SSRR 137
+#define IPOPT_RA 148
+
+#define IP4_RF 0x8000 /* reserved flag bit (RFC 791 section 3.1: must be zero) */
+
+static int
+check_options(const uint8_t *o, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t type = o[i];
+        if (type == IPOPT_EOL)
+            return 0;
+        if (type == IPOPT_NOP) {
+            i++;
+            continue;
+        }
+        size_t left = n - i;
+        if (left < 2)
+            return PNI_WE_BADOPT;
+        size_t olen = o[i + 1];
+        if (olen < 2 || olen > left)
+            return PNI_WE_BADOPT;
+        switch (type) {
+        case IPOPT_RR:
+        case IPOPT_LSRR:
+        case IPOPT_SSRR:
+            if (olen < 3 || o[i + 2] < 4)
+                return PNI_WE_BADOPT;
+            break;
+        case IPOPT_TS:
+            if (olen < 4 || o[i + 2] < 5)
+                return PNI_WE_BADOPT;
+            break;
+        case IPOPT_RA:
+            if (olen != 4)
+                return PNI_WE_BADOPT;
+            break;
+        default:
+            break;
+        }
+        i += olen;
+    }
+    return 0;
+}
+
+int
+pni_wire_ip4_check(const uint8_t *p, size_t len)
+{
+    if (len < PNI_IP4_HLEN)
+        return PNI_WE_TRUNC;
+    if ((p[0] >> 4) != 4)
+        return PNI_WE_BADVER;
+    size_t hlen = (size_t)(p[0] & 0x0f) * 4;
+    if (hlen < PNI_IP4_HLEN)
+        return PNI_WE_BADHLEN;
+    if (hlen > len)
+        return PNI_WE_BADLEN;
+    size_t tot = pni_be16(p + 2);
+    if (tot < hlen || tot > len)
+        return PNI_WE_BADLEN;
+#ifndef PN_FUZZ_NO_CSUM
+    /* RFC 791 section 3.1 "Header Checksum": the sum over the header,
+     * checksum field included, folds to all ones. */
+    if (pni_csum(p, hlen) != 0)
+        return PNI_WE_BADCSUM;
+#endif
+    uint16_t ff = pni_be16(p + 6);
+    if (ff & IP4_RF)
+        return PNI_WE_BADFIELD;
+    /* A fragment must not reach past the largest datagram (RFC 791
+     * section 3.2, 65535 octets): the classic "ping of death". */
+    if ((size_t)(ff & PNI_IP4_OFFMASK) * 8 + (tot - hlen) > 65535)
+        return PNI_WE_BADFIELD;
+    return check_options(p + PNI_IP4_HLEN, hlen - PNI_IP4_HLEN);
+}
+
+int
+pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
+{
+    int err = pni_wire_ip4_check(p, len);
+    if (err != 0)
+        return err;
+    uint8_t hlen = (uint8_t)((p[0] & 0x0f) * 4);
+    uint16_t ff = pni_be16(p + 6);
+    r->hlen = hlen;
+    r->tos = p[1];
+    r->tot_len = pni_be16(p + 2);
+    r->id = pni_be16(p + 4);
+    r->df = (ff & PNI_IP4_DF) != 0;
+    r->mf = (ff & PNI_IP4_MF) != 0;
+    r->frag_off = (uint16_t)((ff & PNI_IP4_OFFMASK) * 8);
+    r->ttl = p[8];
+    r->proto = p[9];
+    r->csum = pni_be16(p + 10);
+    memcpy(r->src, p + 12, 4);
+    memcpy(r->dst, p + 16, 4);
+    r->opt_len = (uint8_t)(hlen - PNI_IP4_HLEN);
+    r->opts = r->opt_len > 0 ? p + PNI_IP4_HLEN : NULL;
+    return 0;
+}
+
+size_t
+pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap)
+{
+    size_t olen = r->opt_len;
+    if (olen > PNI_IP4_MAX_HLEN - PNI_IP4_HLEN || (olen > 0 && r->opts == NULL))
+        return 0;
+    size_t hlen = PNI_IP4_HLEN + ((olen + 3) & ~(size_t)3);
+    if (cap < hlen)
+        return 0;
+    /* Options first: they may already sit at p + 20 (memmove copes). */
+    if (olen > 0)
+        memmove(p + PNI_IP4_HLEN, r->opts, olen);
+    memset(p + PNI_IP4_HLEN + olen, IPOPT_EOL, hlen - PNI_IP4_HLEN - olen);
+    p[0] = (uint8_t)(0x40 | (hlen / 4));
+    p[1] = r->tos;
+    pni_put_be16(p + 2, r->tot_len);
+    pni_put_be16(p + 4, r->id);
+    uint16_t ff = (uint16_t)((r->frag_off / 8) & PNI_IP4_OFFMASK);
+    if (r->df)
+        ff |= PNI_IP4_DF;
+    if (r->mf)
+        ff |= PNI_IP4_MF;
+    pni_put_be16(p + 6, ff);
+    p[8] = r->ttl;
+    p[9] = r->proto;
+    pni_put_be16(p + 10, 0);
+    memcpy(p + 12, r->src, 4);
+    memcpy(p + 16, r->dst, 4);
+    pni_put_be16(p + 10, pni_csum(p, hlen));
+    return hlen;
+}
+
+int
+pni_ip4_is_bcast(const uint8_t a[4])
+{
+    return a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255;
+}
+
+int
+pni_ip4_is_mcast(const uint8_t a[4])
+{
+    return (a[0] & 0xf0) == 0xe0;
+}
