@@ -135,8 +135,9 @@ pni_frag_output(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, uint16_t mtu,
     while (pos < payload) {
         /* This fragment's header and payload size. */
         if (pos == 0) {
+            /* The original options, all of them (no view: none). */
             fr.opts = ip->opts;
-            fr.opt_len = (uint8_t)(hlen - PNI_IP4_HLEN);
+            fr.opt_len = ip->opts != NULL ? (uint8_t)(hlen - PNI_IP4_HLEN) : 0;
         } else {
             fr.opts = copt_len != 0 ? copts : NULL;
             fr.opt_len = (uint8_t)copt_len;
