@@ -394,4 +394,16 @@ void pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp);
 void pni_tcp_poll(pn_stack *s);
 uint64_t pni_tcp_deadline(const pn_stack *s);
 
+/* ---- check (lib/check.c): debug-only invariant walk (fuzz harnesses) ---- */
+
+/* Check every pool's accounting, every buffer's references, the queue
+ * figures and the TCP sequence/queue invariants (see lib/check.c). Returns
+ * NULL when all hold, else a constant string naming the first one broken.
+ * scratch (scratch_n >= pni_stack_check_scratch(s) entries, may be NULL)
+ * enables the per-segment reference count check. Changes nothing. */
+const char *pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n);
+size_t pni_stack_check_scratch(const pn_stack *s);
+/* 1 when every pool is at zero use and nothing is queued or held. */
+int pni_stack_idle(const pn_stack *s);
+
 #endif /* PN_INTERNAL_H */

@@ -1,0 +1,371 @@
+/*
+ * check.c -- debug-only walk of a whole instance that checks its
+ * accounting invariants (the fuzz harnesses call it after every step; the
+ * library never calls it).
+ *
+ * IMPLEMENTATION NOTES
+ * - Read-only: nothing in the stack changes, so a check can run between
+ *   any two API calls. It returns the name of the first invariant that
+ *   fails (a string constant) or NULL.
+ * - Pools: the free list must hold exactly capacity - used objects, each
+ *   inside the pool, on an object boundary and marked free; the in-use
+ *   bytes must add up to used. A free list that is longer (a cycle, a
+ *   double free) or shorter (a lost object) fails.
+ * - Buffers: lwIP's rule "ref counts every pointer to a segment". Every
+ *   pointer to a segment is counted: one per packet held by a queue (the
+ *   egress queue, each neighbour's hold queue, each reassembly slot, each
+ *   UDP receive queue) and one per `next` link of a live segment. Each
+ *   in-use segment's count must equal its ref, and no pointer may lead to a
+ *   free segment. Since every live segment must then be reachable, a leaked
+ *   buffer is caught at the step that leaked it, not only at the end. The
+ *   counts go to a caller-supplied scratch array (the library allocates
+ *   nothing); without one this part is skipped.
+ * - Queue figures (egress packets and bytes, reassembly bytes, UDP receive
+ *   bytes and send charge, neighbour hold counts) must equal what a walk of
+ *   the queue finds.
+ * - TCP: every control block in use keeps snd_una <= snd_nxt <= snd_max
+ *   (RFC 9293 3.3.1, modulo 2^32) and its byte queues hold exactly nch
+ *   chunks covering head_off + len bytes; the chunks of all queues add up to
+ *   the chunk pool's use; half-open entries add up to the SYN pool's use.
+ */
+#include "pn_internal.h"
+#include "tcp.h"
+
+#define FAIL(msg) return (msg)
+
+static const char *
+pool_check(const pni_pool *p)
+{
+    if (p->base == NULL || p->st == NULL)
+        return NULL; /* not carved (feature left out, or count 0) */
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < p->count; i++) {
+        if (p->inuse[i] > 1)
+            FAIL("pool: in-use byte neither 0 nor 1");
+        used += p->inuse[i];
+    }
+    if (used != p->st->used)
+        FAIL("pool: in-use bytes disagree with stats used");
+    if (p->st->used > p->count || p->st->capacity != p->count)
+        FAIL("pool: used or capacity out of range");
+    if (p->st->peak < p->st->used)
+        FAIL("pool: peak below used");
+    uint32_t nfree = 0;
+    const void *obj = p->free_head;
+    uintptr_t end = (uintptr_t)p->base + (uintptr_t)p->obj_size * p->count;
+    while (obj != NULL) {
+        uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
+        if (nfree >= p->count - used)
+            FAIL("pool: free list longer than capacity - used (cycle or double free)");
+        if (o < b || o >= end || (o - b) % p->obj_size != 0)
+            FAIL("pool: free list points outside the pool");
+        if (p->inuse[(o - b) / p->obj_size] != 0)
+            FAIL("pool: object both free and in use");
+        nfree++;
+        memcpy(&obj, (const void *)o, sizeof(void *));
+    }
+    if (nfree != p->count - used)
+        FAIL("pool: free list shorter than capacity - used (lost object)");
+    return NULL;
+}
+
+/* 1 when obj is an allocated object of pool p (pointers compared as
+ * integers: obj may point anywhere). */
+static int
+pool_holds(const pni_pool *p, const void *obj)
+{
+    uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
+    if (p->base == NULL || o < b || o >= b + (uintptr_t)p->obj_size * p->count)
+        return 0;
+    if ((o - b) % p->obj_size != 0)
+        return 0;
+    return p->inuse[(o - b) / p->obj_size] == 1;
+}
+
+/* Index of segment b in the combined RX+TX numbering, or UINT32_MAX when b
+ * is not a segment of either buffer pool. */
+static uint32_t
+seg_id(const pn_stack *s, const pni_buf *b)
+{
+    for (int k = PN_POOL_RXBUF; k <= PN_POOL_TXBUF; k++) {
+        const pni_pool *p = &s->pool[k];
+        uintptr_t o = (uintptr_t)b, base = (uintptr_t)p->base;
+        if (p->base == NULL || o < base || o >= base + (uintptr_t)p->obj_size * p->count)
+            continue;
+        if ((o - base) % p->obj_size != 0)
+            return UINT32_MAX;
+        uint32_t i = (uint32_t)((o - base) / p->obj_size);
+        return k == PN_POOL_RXBUF ? i : s->pool[PN_POOL_RXBUF].count + i;
+    }
+    return UINT32_MAX;
+}
+
+static int
+seg_live(const pn_stack *s, const pni_buf *b)
+{
+    uint32_t id = seg_id(s, b);
+    uint32_t nrx = s->pool[PN_POOL_RXBUF].count;
+    if (id == UINT32_MAX)
+        return 0;
+    return id < nrx ? s->pool[PN_POOL_RXBUF].inuse[id] : s->pool[PN_POOL_TXBUF].inuse[id - nrx];
+}
+
+typedef struct walk {
+    const pn_stack *s;
+    uint32_t *cnt;  /* per-segment pointer counts, or NULL */
+    uint32_t limit; /* packets a queue may hold at most (cycle guard) */
+} walk;
+
+/* Walk a queue of packets linked by qnext; count the pointer to each head,
+ * check each chain. *n gets packets, *bytes their tot_len sum. *last the
+ * final packet. */
+static const char *
+queue_walk(const walk *w, const pni_buf *head, uint64_t *n, uint64_t *bytes, const pni_buf **last)
+{
+    *n = 0;
+    *bytes = 0;
+    *last = NULL;
+    for (const pni_buf *b = head; b != NULL; b = b->qnext) {
+        if (*n >= w->limit)
+            FAIL("queue: longer than the buffer pools (cycle)");
+        if (!seg_live(w->s, b))
+            FAIL("buf: a queue holds a free or foreign buffer");
+        if (!pni_buf_check(b))
+            FAIL("buf: chain invariant (tot_len == len + next->tot_len) broken");
+        uint32_t segs = 0;
+        for (const pni_buf *q = b; q != NULL; q = q->next) {
+            if (++segs > w->limit)
+                FAIL("buf: chain longer than the buffer pools (cycle)");
+            if (!seg_live(w->s, q))
+                FAIL("buf: a chain links a free or foreign segment");
+            if ((uint32_t)q->off + q->len > q->cap || q->cap != w->s->buf_size)
+                FAIL("buf: off + len beyond the block");
+            if (q->pool != (seg_id(w->s, q) < w->s->pool[PN_POOL_RXBUF].count ? PN_POOL_RXBUF
+                                                                               : PN_POOL_TXBUF))
+                FAIL("buf: pool id disagrees with the pool holding the segment");
+        }
+        if (w->cnt != NULL)
+            w->cnt[seg_id(w->s, b)]++;
+        (*n)++;
+        *bytes += b->tot_len;
+        *last = b;
+    }
+    return NULL;
+}
+
+static const char *
+bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
+{
+    const pni_pool *rx = &s->pool[PN_POOL_RXBUF], *tx = &s->pool[PN_POOL_TXBUF];
+    uint32_t total = rx->count + tx->count;
+    walk w = {s, NULL, total + 1};
+    if (scratch != NULL && scratch_n >= total) {
+        w.cnt = scratch;
+        memset(scratch, 0, sizeof(uint32_t) * total);
+    }
+    uint64_t n, bytes;
+    const pni_buf *last;
+    const char *e;
+
+    /* egress queue */
+    if ((e = queue_walk(&w, s->eg_head, &n, &bytes, &last)) != NULL)
+        return e;
+    if (last != s->eg_tail)
+        FAIL("egress: tail is not the last packet");
+    if (n != s->stats.egress_pkts || bytes != s->stats.egress_bytes)
+        FAIL("egress: egress_pkts/egress_bytes disagree with the queue");
+    if (n > s->cfg.egress_max_pkts || bytes > s->cfg.egress_max_bytes)
+        FAIL("egress: queue above its bound");
+
+    /* neighbour hold queues */
+    const pni_pool *np = &s->pool[PN_POOL_NEIGH];
+    for (uint32_t i = 0; i < np->count; i++) {
+        const pni_neigh *ne = pni_pool_at(np, i);
+        if (ne == NULL)
+            continue;
+        if ((e = queue_walk(&w, ne->hold_head, &n, &bytes, &last)) != NULL)
+            return e;
+        if (last != ne->hold_tail || n != ne->hold_n)
+            FAIL("neigh: hold queue count or tail wrong");
+        if (n > s->cfg.neigh_hold_pkts)
+            FAIL("neigh: hold queue above its bound");
+        if (n > 0 && ne->state != PNI_NEIGH_INCOMPLETE)
+            FAIL("neigh: packets held for a resolved entry");
+    }
+
+    /* reassembly slots: age list and bytes */
+    const pni_pool *rp = &s->pool[PN_POOL_REASS];
+    uint64_t rbytes = 0;
+    uint32_t nslots = 0;
+    const pni_reass *prev = NULL;
+    for (const pni_reass *r = s->reass_oldest; r != NULL; r = r->newer) {
+        if (++nslots > rp->count)
+            FAIL("reass: age list longer than the pool (cycle)");
+        if (!pool_holds(rp, r) || !r->in_use)
+            FAIL("reass: age list holds a free slot");
+        if (r->older != prev)
+            FAIL("reass: age list back link wrong");
+        if (prev != NULL && r->deadline < prev->deadline)
+            FAIL("reass: age list not in deadline order");
+        if ((e = queue_walk(&w, r->frags, &n, &bytes, &last)) != NULL)
+            return e;
+        if (r->got > 65535u + 8u || (r->have_last && r->got > r->total))
+            FAIL("reass: more payload held than the datagram has");
+        rbytes += r->bytes;
+        prev = r;
+    }
+    if (prev != s->reass_newest)
+        FAIL("reass: newest is not the end of the age list");
+    if (nslots != rp->st->used)
+        FAIL("reass: slots on the age list disagree with the pool");
+    if (rbytes != s->reass_bytes || s->stats.reass_bytes != s->reass_bytes)
+        FAIL("reass: reass_bytes disagrees with the slots");
+    if (s->reass_bytes > s->cfg.reass_max_bytes)
+        FAIL("reass: above reass_max_bytes");
+
+    /* UDP receive queues */
+    const pni_pool *up = &s->pool[PN_POOL_UDP];
+    for (uint32_t i = 0; up->base != NULL && i < up->count; i++) {
+        const pni_udp_sock *u = pni_pool_at(up, i);
+        if (u == NULL)
+            continue;
+        if (u->in_use != PNI_UDP_OPEN && u->in_use != PNI_UDP_CLOSING)
+            FAIL("udp: allocated socket neither open nor closing");
+        if ((e = queue_walk(&w, u->rq_head, &n, &bytes, &last)) != NULL)
+            return e;
+        if (last != u->rq_tail || bytes != u->rq_bytes)
+            FAIL("udp: receive queue tail or rq_bytes wrong");
+        if (u->in_use == PNI_UDP_CLOSING && (u->rq_head != NULL || u->wmem == 0))
+            FAIL("udp: closing socket with queued data or nothing in flight");
+    }
+
+    if (w.cnt == NULL)
+        return NULL;
+
+    /* next links of live segments; send charges of UDP sockets */
+    for (uint32_t id = 0; id < total; id++) {
+        const pni_pool *p = id < rx->count ? rx : tx;
+        const pni_buf *b = pni_pool_at(p, id < rx->count ? id : id - rx->count);
+        if (b == NULL)
+            continue;
+        if (b->next != NULL) {
+            uint32_t nid = seg_id(s, b->next);
+            if (nid == UINT32_MAX || !seg_live(s, b->next))
+                FAIL("buf: next links a free or foreign segment");
+            w.cnt[nid]++;
+        }
+    }
+    for (uint32_t id = 0; id < total; id++) {
+        const pni_pool *p = id < rx->count ? rx : tx;
+        const pni_buf *b = pni_pool_at(p, id < rx->count ? id : id - rx->count);
+        if (b == NULL) {
+            if (w.cnt[id] != 0)
+                FAIL("buf: pointer to a free segment");
+            continue;
+        }
+        if (w.cnt[id] == 0)
+            FAIL("buf: segment in use but held by nobody (leak)");
+        if (w.cnt[id] != b->ref)
+            FAIL("buf: ref differs from the number of pointers to the segment");
+    }
+    for (uint32_t i = 0; up->base != NULL && i < up->count; i++) {
+        const pni_udp_sock *u = pni_pool_at(up, i);
+        uint64_t charged = 0;
+        for (uint32_t id = rx->count; id < total; id++) {
+            const pni_buf *b = pni_pool_at(tx, id - rx->count);
+            if (b != NULL && b->owner_kind == 1 && b->owner == i)
+                charged += s->buf_size;
+        }
+        if (u == NULL ? charged != 0 : charged != u->wmem)
+            FAIL("udp: wmem differs from the buffers charged to the socket");
+    }
+    return NULL;
+}
+
+static const char *
+tcpq_check(const pn_stack *s, const pni_tcpq *q, uint32_t *chunks)
+{
+    const pni_pool *cp = &s->pool[PN_POOL_TCPBUF];
+    uint32_t n = 0;
+    const pni_tcp_chunk *last = NULL;
+    for (const pni_tcp_chunk *c = q->head; c != NULL; c = c->next) {
+        if (++n > cp->count)
+            FAIL("tcpq: chunk chain longer than the pool (cycle)");
+        if (!pool_holds(cp, c))
+            FAIL("tcpq: queue holds a free or foreign chunk");
+        last = c;
+    }
+    if (n != q->nch || last != q->tail)
+        FAIL("tcpq: nch or tail disagrees with the chain");
+    if ((uint64_t)q->head_off + q->len > (uint64_t)q->nch * PNI_TCPCH_DATA)
+        FAIL("tcpq: chunks do not cover head_off + len");
+    if (q->head_off >= PNI_TCPCH_DATA && q->nch > 0)
+        FAIL("tcpq: head_off past the first chunk");
+    *chunks += n;
+    return NULL;
+}
+
+static const char *
+tcp_check(const pn_stack *s)
+{
+    if (s->tcp == NULL)
+        return NULL;
+    const pni_pool *tp = &s->pool[PN_POOL_TCP];
+    const pni_pool *sp = &s->pool[PN_POOL_SYN];
+    uint32_t chunks = 0, nsyn = 0;
+    const char *e;
+    for (uint32_t i = 0; i < tp->count; i++) {
+        const pni_tcpcb *cb = pni_pool_at(tp, i);
+        if (cb == NULL)
+            continue;
+        if (cb->state > PN_TCP_TIME_WAIT)
+            FAIL("tcp: state out of range");
+        if (cb->state >= PN_TCP_SYN_SENT) {
+            if (!pni_seq_leq(cb->snd_una, cb->snd_nxt))
+                FAIL("tcp: snd_una > snd_nxt");
+            if (!pni_seq_leq(cb->snd_nxt, cb->snd_max))
+                FAIL("tcp: snd_nxt > snd_max");
+        }
+        if ((e = tcpq_check(s, &cb->sndq, &chunks)) != NULL)
+            return e;
+        if ((e = tcpq_check(s, &cb->rcvq, &chunks)) != NULL)
+            return e;
+        if (cb->state == PN_TCP_LISTEN)
+            nsyn += cb->nsyn;
+    }
+    if (chunks != s->stats.pool[PN_POOL_TCPBUF].used)
+        FAIL("tcp: chunks held by queues disagree with the chunk pool");
+    if (sp->base != NULL && nsyn != s->stats.pool[PN_POOL_SYN].used)
+        FAIL("tcp: listeners' half-open counts disagree with the SYN pool");
+    return NULL;
+}
+
+/* see pn_internal.h */
+const char *
+pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
+{
+    const char *e;
+    for (int k = 0; k < PN_POOL_COUNT; k++)
+        if ((e = pool_check(&s->pool[k])) != NULL)
+            return e;
+    if ((e = bufs_check(s, scratch, scratch_n)) != NULL)
+        return e;
+    return tcp_check(s);
+}
+
+/* see pn_internal.h */
+size_t
+pni_stack_check_scratch(const pn_stack *s)
+{
+    return (size_t)s->pool[PN_POOL_RXBUF].count + s->pool[PN_POOL_TXBUF].count;
+}
+
+/* see pn_internal.h */
+int
+pni_stack_idle(const pn_stack *s)
+{
+    for (int k = 0; k < PN_POOL_COUNT; k++)
+        if (s->stats.pool[k].used != 0)
+            return 0;
+    return s->eg_head == NULL && s->reass_bytes == 0;
+}
