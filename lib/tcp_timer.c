@@ -177,6 +177,8 @@ pni_tcp_rtt_sample(pn_stack *s, pni_tcpcb *cb, uint32_t r)
     const pn_tcp_config *t = &s->cfg.tcp;
     if (r > 60000000u)
         r = 60000000u;
+    if (r == 0)
+        r = 1; /* srtt == 0 means "no sample yet" */
     if (cb->srtt == 0) {
         cb->srtt = r << 3;
         cb->rttvar = r << 1;
