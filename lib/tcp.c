@@ -941,6 +941,17 @@ listener_close(pn_stack *s, pni_tcpcb *l)
         accept_unlink(s, c);
         pni_tcp_close_cb(s, c);
     }
+    /* Children still in SYN_RECEIVED point at l through parent: reset them
+     * too, or completing one later would queue it on a freed listener. */
+    uint32_t li = pni_tcp_idx(s, l);
+    for (uint32_t i = 0; i < s->pool[PN_POOL_TCP].count; i++) {
+        pni_tcpcb *c = pni_tcp_cb(s, i);
+        if (c != NULL && c != l && c->parent == li && c->state == PN_TCP_SYN_RECEIVED &&
+            !(c->t_flags & PNI_TF_ACCEPTQ)) {
+            pni_tcp_send_rst(s, c);
+            pni_tcp_close_cb(s, c);
+        }
+    }
 }
 
 /* see purenet.h */

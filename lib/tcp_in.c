@@ -153,6 +153,10 @@ child_new(pn_stack *s, pni_tcpcb *l, const pni_tcp_syn *sy)
     c->parent = pni_tcp_idx(s, l);
     c->state = PN_TCP_SYN_RECEIVED;
     pni_tcp_hash_insert(s, c);
+    /* The SYN-ACK stays unacknowledged until the handshake completes: its
+     * timer must run, or a child made by an ACK that is then dropped (seq
+     * outside the window) would sit in SYN_RECEIVED for ever. */
+    pni_tcp_set_rexmt(s, c);
     PNI_STAT(s, tcp_conn_opened);
     return c;
 }
