@@ -1,0 +1,192 @@
+/*
+ * check_wire_udp.c -- UDP (RFC 768): Linux's datagrams from
+ * tests/data/wire/udp.hex (tools/capture-wire.sh), length and checksum
+ * errors, the zero-checksum rules, round trips, truncation under a guard
+ * page.
+ */
+#include <string.h>
+
+#include "pn_check.h"
+#include "wire.h"
+
+/* udp.hex frame 1: 10.99.0.1:40000 -> 10.99.0.2:7777 "purenet udp". */
+static const char udp_frame[] =
+        "02000000000b02000000000a0800450000271989400040110c750a6300010a6300029c401e61001385987075"
+        "72656e657420756470";
+
+static const uint8_t ip_a[4] = {10, 99, 0, 1};
+static const uint8_t ip_b[4] = {10, 99, 0, 2};
+
+static size_t
+load_udp(uint8_t *b)
+{
+    uint8_t f[64];
+    int n = pn_test_hex(udp_frame, f, sizeof(f));
+    ck_assert_int_eq(n, 53);
+    memcpy(b, f + 34, 19);
+    return 19;
+}
+
+static void
+fix_csum(uint8_t *b, size_t ulen)
+{
+    pni_put_be16(b + 6, 0);
+    uint16_t c = (uint16_t)~pni_csum_fold(
+        pni_csum_partial(b, ulen, pni_csum_pseudo4(ip_a, ip_b, PNI_IPPROTO_UDP, (uint32_t)ulen)));
+    pni_put_be16(b + 6, c == 0 ? 0xffff : c);
+}
+
+START_TEST(test_udp_real)
+{
+    uint8_t b[19];
+    size_t n = load_udp(b);
+    pni_udp_repr r;
+    EXPECT_INT(pni_wire_udp_check(b, n, ip_a, ip_b), 0);
+    EXPECT_INT(pni_wire_udp_parse(b, n, ip_a, ip_b, &r), 0);
+    EXPECT_UINT(r.sport, 40000);
+    EXPECT_UINT(r.dport, 7777);
+    EXPECT_UINT(r.len, 19);
+    EXPECT_UINT(r.csum, 0x8598);
+    EXPECT_UINT(r.payload_len, 11);
+    EXPECT(r.payload == b + 8);
+    EXPECT_MEM(r.payload, "purenet udp", 11);
+#ifndef PN_FUZZ_NO_CSUM
+    /* The pseudo-header matters: wrong addresses fail. */
+    EXPECT_INT(pni_wire_udp_check(b, n, ip_b, ip_b), PNI_WE_BADCSUM);
+#endif
+}
+END_TEST
+
+START_TEST(test_udp_round_trip_real)
+{
+    uint8_t b[19], out[8];
+    size_t n = load_udp(b);
+    pni_udp_repr r;
+    EXPECT_INT(pni_wire_udp_parse(b, n, ip_a, ip_b, &r), 0);
+    uint64_t ps = pni_csum_partial(r.payload, r.payload_len, 0); /* odd: 11 bytes */
+    EXPECT_UINT(pni_wire_udp_emit(&r, out, sizeof(out), ip_a, ip_b, ps), 8);
+    EXPECT_MEM(out, b, 8);
+    EXPECT_UINT(pni_wire_udp_emit(&r, out, 7, ip_a, ip_b, ps), 0);
+}
+END_TEST
+
+START_TEST(test_udp_truncations)
+{
+    uint8_t b[19];
+    size_t n = load_udp(b);
+    for (size_t len = 0; len < n; len++) {
+        uint8_t *g = pn_test_guard(b, len);
+        pni_udp_repr r;
+        EXPECT_INT(pni_wire_udp_parse(g, len, ip_a, ip_b, &r), len < 8 ? PNI_WE_TRUNC : PNI_WE_BADLEN);
+        pn_test_guard_free(g, len);
+    }
+}
+END_TEST
+
+START_TEST(test_udp_lengths)
+{
+    uint8_t b[32], t[32];
+    size_t n = load_udp(b);
+    for (uint16_t ulen = 0; ulen < 8; ulen++) {
+        memcpy(t, b, n);
+        pni_put_be16(t + 4, ulen);
+        EXPECT_INT(pni_wire_udp_check(t, n, ip_a, ip_b), PNI_WE_BADLEN);
+    }
+    memcpy(t, b, n);
+    pni_put_be16(t + 4, 20);
+    EXPECT_INT(pni_wire_udp_check(t, n, ip_a, ip_b), PNI_WE_BADLEN);
+    /* A shorter UDP length than the span: the rest is not payload. */
+    memcpy(t, b, n);
+    pni_put_be16(t + 4, 15);
+    fix_csum(t, 15);
+    pni_udp_repr r;
+    EXPECT_INT(pni_wire_udp_parse(t, n, ip_a, ip_b, &r), 0);
+    EXPECT_UINT(r.payload_len, 7);
+    /* Exactly the header. */
+    memcpy(t, b, n);
+    pni_put_be16(t + 4, 8);
+    fix_csum(t, 8);
+    EXPECT_INT(pni_wire_udp_parse(t, 8, ip_a, ip_b, &r), 0);
+    EXPECT_UINT(r.payload_len, 0);
+}
+END_TEST
+
+START_TEST(test_udp_checksum_rules)
+{
+    uint8_t b[19], t[19];
+    size_t n = load_udp(b);
+#ifndef PN_FUZZ_NO_CSUM
+    memcpy(t, b, n);
+    t[18] ^= 0x20;
+    EXPECT_INT(pni_wire_udp_check(t, n, ip_a, ip_b), PNI_WE_BADCSUM);
+#endif
+    /* A zero field means "none" (RFC 768): not verified. */
+    memcpy(t, b, n);
+    pni_put_be16(t + 6, 0);
+    t[18] ^= 0x20;
+    pni_udp_repr r;
+    EXPECT_INT(pni_wire_udp_parse(t, n, ip_a, ip_b, &r), 0);
+    EXPECT_UINT(r.csum, 0);
+    /* A computed zero is sent as 0xffff: choose the last payload word so
+     * that the sum comes out as zero. */
+    uint8_t u[20];
+    memcpy(u, b, n);
+    u[19] = 0;
+    pni_put_be16(u + 4, 20);
+    pni_put_be16(u + 18, 0);
+    pni_udp_repr e;
+    EXPECT_INT(pni_wire_udp_parse(b, n, ip_a, ip_b, &e), 0);
+    e.len = 20;
+    uint8_t hdr[8];
+    pni_wire_udp_emit(&e, hdr, 8, ip_a, ip_b, pni_csum_partial(u + 8, 12, 0));
+    pni_put_be16(u + 18, pni_be16(hdr + 6)); /* w = ~S makes S + w all ones */
+    EXPECT_UINT(pni_wire_udp_emit(&e, hdr, 8, ip_a, ip_b, pni_csum_partial(u + 8, 12, 0)), 8);
+    EXPECT_UINT(pni_be16(hdr + 6), 0xffff);
+    memcpy(u, hdr, 8);
+    EXPECT_INT(pni_wire_udp_check(u, 20, ip_a, ip_b), 0);
+}
+END_TEST
+
+START_TEST(test_udp_round_trip_random)
+{
+    uint64_t st = 768;
+    static uint8_t b[8 + 1500];
+    for (int i = 0; i < 2000; i++) {
+        pni_udp_repr r, q;
+        uint8_t src[4], dst[4];
+        for (int j = 0; j < 4; j++) {
+            src[j] = (uint8_t)pn_test_rand(&st);
+            dst[j] = (uint8_t)pn_test_rand(&st);
+        }
+        memset(&r, 0, sizeof(r));
+        r.sport = (uint16_t)pn_test_rand(&st);
+        r.dport = (uint16_t)pn_test_rand(&st);
+        size_t pl = (size_t)(pn_test_rand(&st) % 1500);
+        r.len = (uint16_t)(8 + pl);
+        for (size_t j = 0; j < pl; j++)
+            b[8 + j] = (uint8_t)pn_test_rand(&st);
+        EXPECT_UINT(pni_wire_udp_emit(&r, b, 8, src, dst, pni_csum_partial(b + 8, pl, 0)), 8);
+        EXPECT_INT(pni_wire_udp_parse(b, 8 + pl, src, dst, &q), 0);
+        EXPECT_UINT(q.sport, r.sport);
+        EXPECT_UINT(q.dport, r.dport);
+        EXPECT_UINT(q.len, r.len);
+        EXPECT(q.csum != 0);
+        EXPECT_UINT(q.payload_len, pl);
+    }
+}
+END_TEST
+
+Suite *
+wire_udp_suite(void)
+{
+    Suite *s = suite_create("wire_udp");
+    TCase *tc = tcase_create("udp");
+    tcase_add_test(tc, test_udp_real);
+    tcase_add_test(tc, test_udp_round_trip_real);
+    tcase_add_test(tc, test_udp_truncations);
+    tcase_add_test(tc, test_udp_lengths);
+    tcase_add_test(tc, test_udp_checksum_rules);
+    tcase_add_test(tc, test_udp_round_trip_random);
+    suite_add_tcase(s, tc);
+    return s;
+}
