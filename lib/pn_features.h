@@ -38,8 +38,10 @@
  *       TCP   lib/tcp.c lib/tcp_*.c lib/wire_tcp.c (codec only used by TCP)
  *       UDP   lib/udp.c
  *       FRAG  lib/frag.c lib/reass.c
- *       SACK  lib/tcp_sack.c   (if SACK scoreboard code lives on its own)
- *       CUBIC lib/tcp_cubic.c  (if CUBIC lives on its own)
+ *   SACK and CUBIC are parts of files that stay (tcp_sack.c also holds
+ *   the out-of-order ranges every TCP needs; CUBIC lives in tcp_cc.c):
+ *   their code sits under PN_HAVE_SACK / PN_HAVE_CUBIC inside TCP, with
+ *   static inline no-op versions in lib/tcp.h for the #else case.
  * - The cross-module entry points of a left-out file are supplied by
  *   lib/min_stubs.c (compiled in every build; empty unless a switch is
  *   set), so callers in other modules need no #if of their own.

@@ -34,11 +34,14 @@ PN_UDP_FEATURES ?= -DPN_CONFIG_NO_TCP -DPN_CONFIG_NO_FRAG
 
 # Files each switch leaves out (patterns allowed). stub_*.c are the
 # placeholders of modules not written yet; they go with their module.
+# SACK and CUBIC share files with the rest of TCP (tcp_sack.c also keeps
+# the out-of-order ranges; CUBIC is in tcp_cc.c): they are left out by
+# PN_HAVE_SACK / PN_HAVE_CUBIC guards inside those files, not here.
 PN_FEATURE_FILES_TCP   := lib/tcp.c lib/tcp_%.c lib/wire_tcp.c lib/stub_tcp.c
 PN_FEATURE_FILES_UDP   := lib/udp.c
 PN_FEATURE_FILES_FRAG  := lib/frag.c lib/reass.c lib/stub_frag.c
-PN_FEATURE_FILES_SACK  := lib/tcp_sack.c
-PN_FEATURE_FILES_CUBIC := lib/tcp_cubic.c
+PN_FEATURE_FILES_SACK  :=
+PN_FEATURE_FILES_CUBIC :=
 PN_FEATURE_NAMES := TCP UDP FRAG SACK CUBIC
 
 # $(call pn_feature_src,FLAGS): lib/*.c less the files FLAGS leave out.
@@ -117,6 +120,8 @@ cross-cortex-m: cross-arm-deps
 	@tools/size-table.sh $(ARM_SIZE) --full $(ARM_FULL)/libpurenet.a '$(PN_FEATURES)' \
 	  --min $(ARM_MIN)/libpurenet.a '$(PN_MIN_FEATURES)' --udp $(ARM_UDP)/libpurenet.a '$(PN_UDP_FEATURES)' \
 	  --arena $(ARM_MIN)/arena.txt --arena-full $(ARM_FULL)/arena.txt --arena-host $(BUILD)/arena-size.txt \
+	  --image "full, whole public API reachable (--gc-sections; bss = the tool's 64 KiB test arena)" $(ARM_FULL)/arena-size.elf \
+	  --image "minimal, same" $(ARM_MIN)/arena-size.elf \
 	  | tee $(ARM_FULL)/size-table.txt
 
 size-report: cross-cortex-m

@@ -11,11 +11,14 @@
 #                        the target (qemu-arm)
 #   --arena-full F       the same for the full build
 #   --arena-host F       the same program on the build machine (full lib)
+#   --image NAME ELF     a linked program (whole public API reachable,
+#                        --gc-sections): one line with its size
 set -euo pipefail
 
 size=$1
 shift
 full= full_flags= min= min_flags= udp= udp_flags= arena= arena_full= host_arena=
+images=() image_names=()
 while [ $# -gt 0 ]; do
   case $1 in
     --full) full=$2 full_flags=$3; shift 3 ;;
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
     --arena) arena=$2; shift 2 ;;
     --arena-full) arena_full=$2; shift 2 ;;
     --arena-host) host_arena=$2; shift 2 ;;
+    --image) image_names+=("$2") images+=("$3"); shift 3 ;;
     *) echo "size-table: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -70,6 +74,13 @@ awk -v ff="${full_flags:-(none)}" -v mf="${min_flags:-(none)}" '
 if [ -n "$udp" ]; then
   "$size" -t "$udp" | awk -v f="$udp_flags" 'END { printf "  UDP-only build (%s): text %d, data %d, bss %d\n", f, $1, $2, $3 }'
 fi
+
+for i in "${!images[@]}"; do
+  name=${image_names[$i]} elf=${images[$i]}
+  [ -f "$elf" ] || continue
+  "$size" "$elf" | awk -v n="$name" 'NR == 2 {
+    printf "  linked image, %s: text %d, data %d, bss %d\n", n, $1, $2, $3 }'
+done
 
 get() { awk -v k="$1" '$1 == k { print $2 }' "$2" 2>/dev/null; }
 if [ -n "$arena" ] && [ -f "$arena" ]; then
