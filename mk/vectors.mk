@@ -34,9 +34,9 @@ vectors-run: $(PKTRUN)
 	$(PKTRUN) $$(find vectors -name '*.pkt' | sort)
 
 pd-adapter: $(PD_SO)
-$(PD_SO): tests/packetdrill/pd_adapter.c tests/packetdrill/pd_interface.h $(LIB_A)
+$(PD_SO): tests/packetdrill/pd_adapter.c tests/pkt/parse.c tests/packetdrill/pd_interface.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(PD_CFLAGS) -fPIC -shared -o $@ $< $(LIB_A) -lpthread
+	$(CC) $(PD_CFLAGS) -fPIC -shared -o $@ tests/packetdrill/pd_adapter.c tests/pkt/parse.c $(LIB_A) -lpthread
 
 $(PD_DRIVER): tests/packetdrill/pd_driver.c tests/packetdrill/pd_interface.h
 	@mkdir -p $(dir $@)

@@ -576,6 +576,19 @@ header_knob(cur *c, pkt_script *s, const char *kv)
     return 0;
 }
 
+int
+pkt_knob(pn_config *cfg, const char *kv, char *err, size_t cap)
+{
+    pkt_script tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.cfg = *cfg;
+    cur c = {.name = "knob", .err = err, .cap = cap};
+    if (header_knob(&c, &tmp, kv))
+        return -1;
+    *cfg = tmp.cfg;
+    return 0;
+}
+
 static int
 header_comment(cur *c, pkt_script *s, const char *txt)
 {

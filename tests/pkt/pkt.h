@@ -115,6 +115,11 @@ void pkt_script_free(pkt_script *s);
  * "freebsd". Returns 0 or -1 for an unknown name. */
 int pkt_profile(pn_config *cfg, const char *name);
 
+/* Apply one "key=value" knob of the "// purenet:" header line to cfg (the
+ * packetdrill adapter takes the same knobs in --so_flags). 0 or -1 with a
+ * message in err. */
+int pkt_knob(pn_config *cfg, const char *kv, char *err, size_t cap);
+
 /* ---- running ----------------------------------------------------------- */
 
 #define PKT_PASS 0
