@@ -80,6 +80,8 @@ normalize(const pn_config *in, pn_config *c)
     uint32_t link = c->medium == PN_MEDIUM_ETHERNET ? PNI_ETH_VLAN_HLEN : 0;
     uint32_t want = (uint32_t)c->mtu + PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT;
     want = (want + 63) & ~63u;
+    if (want < 256)
+        want = 256; /* small MTUs (68) still need room for full headers */
     c->buf_size = dflt(c->buf_size, want > 16384 ? 16384 : want);
     if (c->buf_size < 256 || c->buf_size > 65472 || c->buf_size < link + PNI_IP4_MAX_HLEN + PNI_TCP_MAX_HLEN)
         return PN_EINVAL;

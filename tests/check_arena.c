@@ -127,6 +127,23 @@ START_TEST(test_arena_size_exact_guard_page)
 }
 END_TEST
 
+/* RFC 791: 68 is the smallest MTU every host must handle; the default
+ * block size must still fit full headers. */
+START_TEST(test_arena_min_mtu_default_blocks)
+{
+    pn_config c;
+    base_cfg(&c);
+    c.mtu = 68;
+    size_t need = pn_arena_size(&c);
+    ck_assert_uint_gt(need, 0);
+    uint8_t *a = aligned_arena(need);
+    pn_stack *s = pn_stack_new(a, need, &c, NULL);
+    ck_assert_ptr_nonnull(s);
+    EXPECT_UINT(s->buf_size, 256);
+    free(a);
+}
+END_TEST
+
 START_TEST(test_arena_size_grows_with_pools)
 {
     pn_config c;
@@ -277,6 +294,7 @@ arena_suite(void)
     tcase_add_test(tc, test_arena_nonsense_configs_rejected);
     tcase_add_test(tc, test_arena_misaligned_and_short);
     tcase_add_test(tc, test_arena_size_exact_guard_page);
+    tcase_add_test(tc, test_arena_min_mtu_default_blocks);
     tcase_add_test(tc, test_arena_size_grows_with_pools);
     tcase_add_test(tc, test_pool_stats_used_peak_failed);
     tcase_add_test(tc, test_pool_rejects_foreign_and_double_free);
