@@ -41,6 +41,7 @@ typedef struct sizing {
     uint32_t sockbuf;   /* TCP send and receive buffer per socket */
     uint32_t max_socks; /* TCP control blocks */
     uint32_t budget;    /* TCP data buffer bytes, 0 = default */
+    int quickack;       /* 1: ACK every segment at once */
 } sizing;
 
 static void
@@ -64,6 +65,7 @@ make_config(pn_config *c, int id, const sizing *z)
     c->tcp.sndbuf = z->sockbuf;
     c->tcp.rcvbuf = z->sockbuf;
     c->tcp.buf_budget = z->budget;
+    c->tcp.quickack = (uint8_t)z->quickack;
 }
 
 static pn_stack *
@@ -276,7 +278,7 @@ bench_measured_w1(uint64_t total)
 static void
 run_w1(const bench_args *a)
 {
-    sizing z = {a->mtu, w1_sockbuf(a->mtu), 4, 0};
+    sizing z = {a->mtu, w1_sockbuf(a->mtu), 4, 0, 0};
     setup(&z);
     g_cli = connect_pair(5001, &g_srv);
     uint64_t f0 = g_frames[0], f1 = g_frames[1];
@@ -333,7 +335,7 @@ bench_measured_w2udp(uint64_t count)
 static void
 run_w2udp(const bench_args *a)
 {
-    sizing z = {a->mtu, 0, 2, 0};
+    sizing z = {a->mtu, 0, 2, 0, 0};
     setup(&z);
     g_ua = pn_udp_open(g_s[0]);
     g_ub = pn_udp_open(g_s[1]);
@@ -376,7 +378,7 @@ bench_measured_w2tcp(uint64_t count)
 static void
 run_w2tcp(const bench_args *a)
 {
-    sizing z = {a->mtu, 65535, 4, 0};
+    sizing z = {a->mtu, 65535, 4, 0, 0};
     setup(&z);
     g_cli = connect_pair(5002, &g_srv);
     if (pn_tcp_setopt(g_s[0], g_cli, PN_TCP_NODELAY, 1) < 0)
@@ -468,7 +470,7 @@ static void
 run_w3(const bench_args *a)
 {
     /* Every server socket stays in TIME_WAIT for the run (as in lwIP). */
-    sizing z = {a->mtu, 16384, (uint32_t)a->count + 16, 1u << 20};
+    sizing z = {a->mtu, 16384, (uint32_t)a->count + 16, 1u << 20, 0};
     setup(&z);
     g_w3_listener = tcp_listener(g_s[1], 80, 64);
     w3_one(); /* resolves ARP */
@@ -508,9 +510,12 @@ run_w4(const bench_args *a)
 {
     uint64_t conns = a->conns;
     uint32_t nports = (uint32_t)((conns + W4_PER_PORT - 1) / W4_PER_PORT);
-    /* Idle connections hold no buffer chunk; a written one holds a chunk
-     * until its (delayed) ACK: 40 ms / 10 us = 4000 of them at most. */
-    sizing z = {a->mtu, 16384, (uint32_t)conns + nports + 16, 32u << 20};
+    /* Every segment is ACKed at once (quickack): with delayed ACKs, 10
+     * connections would share ACKs (every second segment of a connection)
+     * while 100,000 would each wait for their own delayed-ACK timer, and
+     * the two per-packet costs would not be of the same work. Idle
+     * connections hold no buffer chunk. */
+    sizing z = {a->mtu, 16384, (uint32_t)conns + nports + 16, 32u << 20, 1};
     setup(&z);
     int *listeners = calloc(nports, sizeof *listeners);
     g_w4_cli = calloc(conns, sizeof *g_w4_cli);
@@ -614,7 +619,7 @@ smallest_config(pn_config *c)
 static size_t
 arena_for_socks(uint32_t n)
 {
-    sizing z = {1500, 16384, n, 1u << 20};
+    sizing z = {1500, 16384, n, 1u << 20, 0};
     pn_config c;
     make_config(&c, 0, &z);
     return pn_arena_size(&c);
