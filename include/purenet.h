@@ -180,14 +180,18 @@ typedef struct pn_route {
 #define PN_CC_NEWRENO 0
 #define PN_CC_CUBIC 1
 
-/* Stack-wide TCP knobs (0 means "the default" for every field). */
+/* Stack-wide TCP knobs (0 means "the default" for every field; values
+ * out of range are clamped, never refused). Together they are a profile:
+ * a script runner can make purenet behave like Linux or FreeBSD. */
 typedef struct pn_tcp_config {
     uint32_t max_socks;       /* TCP control blocks (listeners included); default 16 */
     uint32_t sndbuf;          /* default send buffer per socket, bytes; default 16384 */
     uint32_t rcvbuf;          /* default receive buffer per socket, bytes; default 16384 */
     uint32_t buf_budget;      /* bytes of data buffer for all sockets; default max_socks*(sndbuf+rcvbuf) */
-    uint32_t syn_queue;       /* half-open connections held before SYN cookies; default 64 */
-    uint32_t ooo_max_segs;    /* out-of-order segments held per socket; default 16 */
+    uint32_t syn_queue;       /* SYN pool: half-open entries of all listeners (each
+                                 also bounded by its backlog); default 64 */
+    uint32_t ooo_max_segs;    /* disjoint out-of-order ranges held per socket, 1..6;
+                                 default 6 (beyond: the highest is dropped) */
     uint8_t no_sack;          /* 1: never offer or accept SACK */
     uint8_t no_timestamps;    /* 1: never offer or accept timestamps */
     uint8_t no_wscale;        /* 1: never offer or accept window scaling */
@@ -195,16 +199,16 @@ typedef struct pn_tcp_config {
     uint8_t no_syncookies;    /* 1: drop SYNs when the SYN queue is full */
     uint8_t syn_layout;       /* PN_SYN_LAYOUT_*; default PURENET */
     uint8_t cc;               /* PN_CC_*; default NEWRENO */
-    uint8_t syn_retries;      /* default 6 */
-    uint8_t synack_retries;   /* default 5 */
-    uint8_t delack_segs;      /* ACK at least every N full segments; default 2 */
+    uint8_t syn_retries;      /* SYN retransmissions before PN_ETIMEDOUT; default 6 */
+    uint8_t synack_retries;   /* SYN-ACK retransmissions of a half-open entry; default 5 */
+    uint8_t delack_segs;      /* ACK at least every N full-sized segments; default 2 */
     uint8_t quickack;         /* 1: no delayed ACKs at all */
     uint8_t reserved_[5];
     uint32_t init_cwnd_segs;  /* default 10 (RFC 6928) */
     uint32_t delack_us;       /* delayed ACK timer; default 40000 */
     uint32_t rto_init_us;     /* default 1000000 (RFC 6298 2.1) */
-    uint32_t rto_min_us;      /* default 200000 */
-    uint32_t rto_max_us;      /* default 60000000 */
+    uint32_t rto_min_us;      /* default 200000 (Linux; RFC 6298 2.4 says 1 s) */
+    uint32_t rto_max_us;      /* backoff cap (also of SYN and probe timers); default 60000000 */
     uint32_t msl_us;          /* TIME_WAIT is 2*MSL; default 30000000 */
     uint32_t fin_wait2_us;    /* FIN_WAIT_2 timeout after close; default 60000000 */
     uint32_t keepidle_s;      /* default 7200 */
@@ -472,19 +476,19 @@ int pn_udp_close(pn_stack *s, int sock);
 #define PN_TCP_KEEPIDLE 3     /* seconds */
 #define PN_TCP_KEEPINTVL 4    /* seconds */
 #define PN_TCP_KEEPCNT 5
-#define PN_TCP_SNDBUF 6       /* bytes (before connect/listen) */
-#define PN_TCP_RCVBUF 7       /* bytes (before connect/listen) */
-#define PN_TCP_MAXSEG 8       /* MSS clamp */
-#define PN_TCP_LINGER0 9      /* 1: close() aborts with RST */
+#define PN_TCP_SNDBUF 6       /* bytes, any time (queued data is kept) */
+#define PN_TCP_RCVBUF 7       /* bytes, before connect/listen (sets the window scale) */
+#define PN_TCP_MAXSEG 8       /* MSS clamp: offered in the SYN and used to send */
+#define PN_TCP_LINGER0 9      /* 1: pn_tcp_close aborts with RST */
 #define PN_TCP_TIMESTAMPS 10  /* 0/1 */
 #define PN_TCP_SACK 11        /* 0/1 */
 #define PN_TCP_WSCALE 12      /* 0/1 */
 #define PN_TCP_CC 13          /* PN_CC_* */
 #define PN_TCP_REUSEADDR 14   /* 0/1 */
-#define PN_TCP_SYNCNT 15      /* SYN retries */
+#define PN_TCP_SYNCNT 15      /* SYN retries (default tcp.syn_retries) */
 #define PN_TCP_TOS 16
 #define PN_TCP_TTL 17
-#define PN_TCP_QUICKACK 18
+#define PN_TCP_QUICKACK 18    /* 1: no delayed ACKs on this socket */
 
 typedef struct pn_sock_status {
     int state;            /* PN_TCP_* (UDP: PN_TCP_CLOSED) */
@@ -498,22 +502,132 @@ typedef struct pn_sock_status {
     uint32_t accept_queue; /* established connections waiting in accept */
 } pn_sock_status_t;
 
+/*
+ * TCP sockets (RFC 9293). All calls are non-blocking: when nothing can be
+ * done now they return PN_EAGAIN (or PN_EINPROGRESS for connect) and the
+ * caller waits for pn_poll/pn_inject_raw and asks again (pn_sock_status
+ * tells readiness in one call). Segments a call produces are queued for
+ * pn_drain_raw before it returns.
+ *
+ * Handles: small non-negative ints (index of the control block), valid
+ * from pn_tcp_open/pn_tcp_accept until pn_tcp_close/pn_tcp_abort. After
+ * close the stack finishes the connection by itself (FIN_WAIT_*,
+ * LAST_ACK, TIME_WAIT) and frees it; the number may then be reused.
+ * Every call on a handle that is not an open TCP socket returns PN_EBADF.
+ *
+ * `now`: the caller's clock in microseconds (see CONVENTIONS); calls that
+ * take it first advance the stack's clock, then act, so timers armed by
+ * the call (retransmission, delayed ACK, keepalive) count from it.
+ *
+ * Errors of a connection (PN_ECONNREFUSED, PN_ECONNRESET, PN_ETIMEDOUT)
+ * are sticky: send/recv return them (recv first returns data already
+ * received in order, unless a reset discarded it), pn_sock_status reports
+ * them, until pn_tcp_close.
+ *
+ * Memory: buffers come from a chunk pool shared by all sockets
+ * (pn_tcp_config.buf_budget, PN_POOL_TCPBUF); a socket takes chunks only
+ * while it holds data. The per-socket limits are its send and receive
+ * buffer sizes (PN_TCP_SNDBUF / PN_TCP_RCVBUF); the advertised window is
+ * the free receive space.
+ */
+
+/* Allocate a socket in CLOSED. Errors: PN_EINVAL (s NULL or no TCP in
+ * this config), PN_EMFILE (no free control block: pool PN_POOL_TCP). */
 int pn_tcp_open(pn_stack *s);
+
+/* Bind to local->addr (0.0.0.0 = any of ours) and local->port (0 = an
+ * ephemeral port chosen per RFC 6056 3.3.3 from the key). *local is read
+ * only. Errors: PN_EBADF; PN_EINVAL (local NULL, already bound, not
+ * CLOSED); PN_EADDRNOTAVAIL (addr not ours); PN_EADDRINUSE (another
+ * socket holds the port, unless both set PN_TCP_REUSEADDR and it is not
+ * a listener; or no ephemeral port is free). */
 int pn_tcp_bind(pn_stack *s, int sock, const pn_sockaddr *local);
+
+/* Listen on a bound socket. backlog (clamped to 1..65535) bounds both the
+ * connections waiting in pn_tcp_accept and the half-open entries this
+ * listener holds in the SYN pool (PN_POOL_SYN); beyond that SYNs are
+ * answered with SYN cookies (RFC 4987) unless tcp.no_syncookies. Calling
+ * it again on a listener only changes the backlog. Errors: PN_EBADF;
+ * PN_EINVAL (not bound, not CLOSED, or a pending error); PN_EADDRINUSE
+ * (another listener on the same address and port). */
 int pn_tcp_listen(pn_stack *s, int sock, int backlog);
+
+/* Take the oldest established connection of a listener. Returns its new
+ * handle (owned by the caller) and fills *peer (may be NULL). Errors:
+ * PN_EBADF; PN_EINVAL (not listening); PN_EAGAIN (none waiting). */
 int pn_tcp_accept(pn_stack *s, int sock, pn_sockaddr *peer);
+
+/* Start an active open to *to (read only): chooses the source address by
+ * route (unless bound) and an ephemeral port (unless bound), sends the
+ * SYN at `now`, and returns PN_EINPROGRESS; the connection completes
+ * later (pn_tcp_state == PN_TCP_ESTABLISHED, or pn_sock_status.connected)
+ * or fails with a sticky PN_ECONNREFUSED (RST) or PN_ETIMEDOUT (SYN
+ * retries exhausted, PN_TCP_SYNCNT). Errors: PN_EBADF; PN_EINVAL (to NULL,
+ * port 0, address 0, broadcast or multicast; a listener; a pending error);
+ * PN_EALREADY (a connect is in progress); PN_EISCONN (connected before);
+ * PN_ENETUNREACH (no route); PN_EADDRINUSE (the 4-tuple is taken, or no
+ * ephemeral port). */
 int pn_tcp_connect(pn_stack *s, int sock, const pn_sockaddr *to, uint64_t now);
+
+/* Queue up to len bytes of data (copied; the caller's buffer is free on
+ * return) and send what the windows, Nagle (unless PN_TCP_NODELAY) and
+ * congestion control allow at `now`. Data may be queued before the
+ * handshake completes. Returns the bytes taken (>= 1, possibly < len), or
+ * 0 for len 0. Errors: PN_EBADF; PN_EINVAL (data NULL with len > 0); the
+ * sticky connection error; PN_EPIPE (after pn_tcp_shutdown); PN_ENOTCONN
+ * (not connected or connecting); PN_EAGAIN (send buffer full);
+ * PN_ENOBUFS (the shared chunk pool is empty). */
 int pn_tcp_send(pn_stack *s, int sock, const void *data, size_t len, uint64_t now);
+
+/* Copy up to cap bytes of in-order received data into buf. Returns the
+ * bytes copied, or 0 at end of stream (the peer's FIN consumed, or cap 0).
+ * Reading may send a window update at `now`. Errors: PN_EBADF; PN_EINVAL
+ * (buf NULL with cap > 0); PN_ENOTCONN (listener, or never connected);
+ * the sticky connection error once no data is left; PN_EAGAIN (nothing
+ * yet). */
 int pn_tcp_recv(pn_stack *s, int sock, void *buf, size_t cap, uint64_t now);
+
+/* Close the write side: a FIN follows the queued data (ESTABLISHED ->
+ * FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK). Reading goes on. Idempotent.
+ * Errors: PN_EBADF; PN_ENOTCONN (CLOSED or LISTEN). */
 int pn_tcp_shutdown(pn_stack *s, int sock, uint64_t now);
+
+/* Release the handle. A connected socket is shut down and finished by the
+ * stack (orphan: FIN_WAIT_2 ends after tcp.fin_wait2_us, TIME_WAIT after
+ * 2*MSL; data arriving for it is answered with RST). It aborts instead
+ * (pn_tcp_abort) when PN_TCP_LINGER0 is set, when unread data would be
+ * lost (RFC 2525 2.17), and for listeners (their pending connections are
+ * reset) and connections not yet established. Errors: PN_EBADF. */
 int pn_tcp_close(pn_stack *s, int sock, uint64_t now);
+
+/* Release the handle and drop the connection at once, sending RST if it
+ * is synchronized (RFC 9293 3.10.5). Errors: PN_EBADF. */
 int pn_tcp_abort(pn_stack *s, int sock, uint64_t now);
+
+/* PN_TCP_* state of the socket. Errors: PN_EBADF. */
 int pn_tcp_state(const pn_stack *s, int sock);
+
+/* Set an option (int value). Errors: PN_EBADF; PN_ENOPROTOOPT (unknown
+ * opt); PN_EINVAL (value out of range: KEEPIDLE/KEEPINTVL 1..65535 s,
+ * KEEPCNT 1..255, SNDBUF/RCVBUF 536..16 MiB, MAXSEG 64..65535, CC a
+ * PN_CC_*, SYNCNT 1..127, TOS/TTL 0..255); PN_EISCONN (RCVBUF, TIMESTAMPS,
+ * SACK and WSCALE only before connect/listen: they shape the SYN). The
+ * TIMESTAMPS/SACK/WSCALE switches cannot turn on what pn_tcp_config
+ * forbids stack-wide. Accepted connections inherit a listener's options. */
 int pn_tcp_setopt(pn_stack *s, int sock, int opt, int value);
+
+/* Read an option into *value. TIMESTAMPS/SACK/WSCALE report what was
+ * negotiated once connected, what will be offered before; MAXSEG the
+ * segment size in use once connecting. Errors: PN_EBADF; PN_EINVAL
+ * (value NULL); PN_ENOPROTOOPT. */
 int pn_tcp_getopt(const pn_stack *s, int sock, int opt, int *value);
+
+/* Local and remote address of the socket (either pointer may be NULL).
+ * Errors: PN_EBADF. */
 int pn_tcp_sockname(const pn_stack *s, int sock, pn_sockaddr *local, pn_sockaddr *peer);
 
-/* Readiness of a TCP socket in one call. Errors: PN_EBADF. */
+/* Readiness of a TCP socket in one call (*st written whole). Errors:
+ * PN_EBADF; PN_EINVAL (st NULL). */
 int pn_sock_status(const pn_stack *s, int sock, pn_sock_status_t *st);
 
 #ifdef __cplusplus
