@@ -144,7 +144,7 @@ next_event(pn_test_link *l)
 }
 
 static void
-bulk(uint32_t loss_ppm, int impair, int cc)
+bulk(uint32_t loss_ppm, int impair, int cc, int nosack)
 {
     pn_config ca, cb;
     pn_test_config(&ca, 1);
@@ -153,6 +153,7 @@ bulk(uint32_t loss_ppm, int impair, int cc)
     ca.tcp.sndbuf = cb.tcp.sndbuf = 256 * 1024;
     ca.tcp.rcvbuf = cb.tcp.rcvbuf = 256 * 1024;
     ca.tcp.cc = cb.tcp.cc = (uint8_t)cc;
+    ca.tcp.no_sack = cb.tcp.no_sack = (uint8_t)nosack;
     ca.tx_bufs = cb.tx_bufs = 512;
     ca.rx_bufs = cb.rx_bufs = 256;
     ca.egress_max_pkts = cb.egress_max_pkts = 512;
@@ -238,25 +239,32 @@ bulk(uint32_t loss_ppm, int impair, int cc)
 
 START_TEST(test_tcp_bulk_perfect)
 {
-    bulk(0, 0, PN_CC_NEWRENO);
+    bulk(0, 0, PN_CC_NEWRENO, 0);
 }
 END_TEST
 
 START_TEST(test_tcp_bulk_loss1)
 {
-    bulk(10000, 1, PN_CC_NEWRENO);
+    bulk(10000, 1, PN_CC_NEWRENO, 0);
 }
 END_TEST
 
 START_TEST(test_tcp_bulk_loss5)
 {
-    bulk(50000, 1, PN_CC_NEWRENO);
+    bulk(50000, 1, PN_CC_NEWRENO, 0);
 }
 END_TEST
 
 START_TEST(test_tcp_bulk_loss1_cubic)
 {
-    bulk(10000, 1, PN_CC_CUBIC);
+    bulk(10000, 1, PN_CC_CUBIC, 0);
+}
+END_TEST
+
+/* NewReno without SACK (RFC 6582 alone) */
+START_TEST(test_tcp_bulk_loss1_nosack)
+{
+    bulk(10000, 1, PN_CC_NEWRENO, 1);
 }
 END_TEST
 
@@ -270,6 +278,7 @@ tcp_bulk_suite(void)
     tcase_add_test(tc, test_tcp_bulk_loss1);
     tcase_add_test(tc, test_tcp_bulk_loss5);
     tcase_add_test(tc, test_tcp_bulk_loss1_cubic);
+    tcase_add_test(tc, test_tcp_bulk_loss1_nosack);
     suite_add_tcase(s, tc);
     return s;
 }
