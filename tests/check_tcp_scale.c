@@ -56,10 +56,10 @@ START_TEST(test_tcp_scale_10000_connections)
     pn_test_link *L = pn_test_link_new(A.s, B.s, 1000000);
     L->delay_us = 100;
     int ls = pn_tcp_open(B.s);
-    pn_sockaddr la = {{{0, 0, 0, 0}}, 7000};
+    pn_sockaddr la = {{{0, 0, 0, 0}}, 5001};
     ck_assert_int_eq(pn_tcp_bind(B.s, ls, &la), 0);
     ck_assert_int_eq(pn_tcp_listen(B.s, ls, 1024), 0);
-    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 7000};
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 5001};
     uint8_t buf[256], msg[100];
     for (int base = 0; base < NCONN; base += BATCH) {
         for (int i = base; i < base + BATCH; i++) {
