@@ -7,10 +7,13 @@
  * - Read-only: nothing in the stack changes, so a check can run between
  *   any two API calls. It returns the name of the first invariant that
  *   fails (a string constant) or NULL.
- * - Pools: the free list must hold exactly capacity - used objects, each
- *   inside the pool, on an object boundary and marked free; the in-use
- *   bytes must add up to used. A free list that is longer (a cycle, a
- *   double free) or shorter (a lost object) fails.
+ * - Pools (those whose bit is set in walk_pools): the free list must hold
+ *   exactly capacity - used objects, each inside the pool, on an object
+ *   boundary and marked free; the in-use bytes must add up to used. A free
+ *   list that is longer (a cycle, a double free) or shorter (a lost
+ *   object) fails. The walk chases one pointer per free object, the
+ *   costliest part, so a caller checking after every step may walk only
+ *   the pools whose head or use changed.
  * - Buffers: lwIP's rule "ref counts every pointer to a segment". Every
  *   pointer to a segment is counted: one per packet held by a queue (the
  *   egress queue, each neighbour's hold queue, each reassembly slot, each
@@ -57,9 +60,12 @@ pool_check(const pni_pool *p)
         uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
         if (nfree >= p->count - used)
             FAIL("pool: free list longer than capacity - used (cycle or double free)");
-        if (o < b || o >= end || (o - b) % p->obj_size != 0)
+        if (o < b || o >= end)
             FAIL("pool: free list points outside the pool");
-        if (p->inuse[(o - b) / p->obj_size] != 0)
+        uint32_t rel = (uint32_t)(o - b), idx = rel / p->obj_size; /* pools < 4 GiB */
+        if (rel != idx * p->obj_size)
+            FAIL("pool: free list points between objects");
+        if (p->inuse[idx] != 0)
             FAIL("pool: object both free and in use");
         nfree++;
         memcpy(&obj, (const void *)o, sizeof(void *));
@@ -77,9 +83,8 @@ pool_holds(const pni_pool *p, const void *obj)
     uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
     if (p->base == NULL || o < b || o >= b + (uintptr_t)p->obj_size * p->count)
         return 0;
-    if ((o - b) % p->obj_size != 0)
-        return 0;
-    return p->inuse[(o - b) / p->obj_size] == 1;
+    uint32_t rel = (uint32_t)(o - b), i = rel / p->obj_size;
+    return rel == i * p->obj_size && p->inuse[i] == 1;
 }
 
 /* Index of segment b in the combined RX+TX numbering, or UINT32_MAX when b
@@ -92,9 +97,9 @@ seg_id(const pn_stack *s, const pni_buf *b)
         uintptr_t o = (uintptr_t)b, base = (uintptr_t)p->base;
         if (p->base == NULL || o < base || o >= base + (uintptr_t)p->obj_size * p->count)
             continue;
-        if ((o - base) % p->obj_size != 0)
+        uint32_t rel = (uint32_t)(o - base), i = rel / p->obj_size;
+        if (rel != i * p->obj_size)
             return UINT32_MAX;
-        uint32_t i = (uint32_t)((o - base) / p->obj_size);
         return k == PN_POOL_RXBUF ? i : s->pool[PN_POOL_RXBUF].count + i;
     }
     return UINT32_MAX;
@@ -245,9 +250,10 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     /* next links of live segments; send charges of UDP sockets */
     for (uint32_t id = 0; id < total; id++) {
         const pni_pool *p = id < rx->count ? rx : tx;
-        const pni_buf *b = pni_pool_at(p, id < rx->count ? id : id - rx->count);
-        if (b == NULL)
+        uint32_t k = id < rx->count ? id : id - rx->count;
+        if (!p->inuse[k])
             continue;
+        const pni_buf *b = (const pni_buf *)(p->base + (size_t)k * p->obj_size);
         if (b->next != NULL) {
             uint32_t nid = seg_id(s, b->next);
             if (nid == UINT32_MAX || !seg_live(s, b->next))
@@ -257,7 +263,8 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     }
     for (uint32_t id = 0; id < total; id++) {
         const pni_pool *p = id < rx->count ? rx : tx;
-        const pni_buf *b = pni_pool_at(p, id < rx->count ? id : id - rx->count);
+        uint32_t k = id < rx->count ? id : id - rx->count;
+        const pni_buf *b = p->inuse[k] ? (const pni_buf *)(p->base + (size_t)k * p->obj_size) : NULL;
         if (b == NULL) {
             if (w.cnt[id] != 0)
                 FAIL("buf: pointer to a free segment");
@@ -268,15 +275,23 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
         if (w.cnt[id] != b->ref)
             FAIL("buf: ref differs from the number of pointers to the segment");
     }
-    for (uint32_t i = 0; up->base != NULL && i < up->count; i++) {
+    /* send charges: one pass over the TX segments, counts per socket in
+     * the scratch entries after the segments' */
+    uint32_t *charge = w.cnt + total;
+    int have_charge = up->base != NULL && scratch_n >= (size_t)total + up->count;
+    if (have_charge)
+        memset(charge, 0, sizeof(uint32_t) * up->count);
+    for (uint32_t i = 0; have_charge && i < tx->count; i++) {
+        const pni_buf *b = (const pni_buf *)(tx->base + (size_t)i * tx->obj_size);
+        if (!tx->inuse[i] || b->owner_kind != 1)
+            continue;
+        if (b->owner >= up->count || !up->inuse[b->owner])
+            FAIL("udp: a buffer is charged to a free socket");
+        charge[b->owner]++;
+    }
+    for (uint32_t i = 0; have_charge && i < up->count; i++) {
         const pni_udp_sock *u = pni_pool_at(up, i);
-        uint64_t charged = 0;
-        for (uint32_t id = rx->count; id < total; id++) {
-            const pni_buf *b = pni_pool_at(tx, id - rx->count);
-            if (b != NULL && b->owner_kind == 1 && b->owner == i)
-                charged += s->buf_size;
-        }
-        if (u == NULL ? charged != 0 : charged != u->wmem)
+        if (u != NULL && (uint64_t)charge[i] * s->buf_size != u->wmem)
             FAIL("udp: wmem differs from the buffers charged to the socket");
     }
     return NULL;
@@ -342,12 +357,13 @@ tcp_check(const pn_stack *s)
 
 /* see pn_internal.h */
 const char *
-pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
+pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n, unsigned walk_pools)
 {
     const char *e;
     for (int k = 0; k < PN_POOL_COUNT; k++)
-        if ((e = pool_check(&s->pool[k])) != NULL)
-            return e;
+        if ((walk_pools >> k) & 1)
+            if ((e = pool_check(&s->pool[k])) != NULL)
+                return e;
     if ((e = bufs_check(s, scratch, scratch_n)) != NULL)
         return e;
     return tcp_check(s);
@@ -357,7 +373,8 @@ pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
 size_t
 pni_stack_check_scratch(const pn_stack *s)
 {
-    return (size_t)s->pool[PN_POOL_RXBUF].count + s->pool[PN_POOL_TXBUF].count;
+    return (size_t)s->pool[PN_POOL_RXBUF].count + s->pool[PN_POOL_TXBUF].count +
+           s->pool[PN_POOL_UDP].count;
 }
 
 /* see pn_internal.h */

@@ -396,12 +396,15 @@ uint64_t pni_tcp_deadline(const pn_stack *s);
 
 /* ---- check (lib/check.c): debug-only invariant walk (fuzz harnesses) ---- */
 
-/* Check every pool's accounting, every buffer's references, the queue
- * figures and the TCP sequence/queue invariants (see lib/check.c). Returns
- * NULL when all hold, else a constant string naming the first one broken.
- * scratch (scratch_n >= pni_stack_check_scratch(s) entries, may be NULL)
- * enables the per-segment reference count check. Changes nothing. */
-const char *pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n);
+/* Check the free lists of the pools in walk_pools (bit 1u << PN_POOL_*),
+ * every buffer's references, the queue figures and the TCP sequence/queue
+ * invariants (see lib/check.c). Returns NULL when all hold, else a
+ * constant string naming the first one broken. scratch (scratch_n >=
+ * pni_stack_check_scratch(s) entries, may be NULL) enables the
+ * per-segment reference count and UDP charge checks. Changes nothing. */
+#define PNI_CHECK_ALL_POOLS ((1u << PN_POOL_COUNT) - 1)
+const char *pni_stack_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n,
+                            unsigned walk_pools);
 size_t pni_stack_check_scratch(const pn_stack *s);
 /* 1 when every pool is at zero use and nothing is queued or held. */
 int pni_stack_idle(const pn_stack *s);
