@@ -1,0 +1,116 @@
+/*
+ * check_fuzz_regress.c -- bugs the fuzzers found, as unit tests (the
+ * inputs themselves are in fuzz/crashes/<target>/ and make fuzz-smoke
+ * replays them). One test per bug, named after the behaviour required.
+ */
+#include <string.h>
+
+#include "helper_tcp.h"
+
+/* Run every timer out, draining; the stack must go quiet within a day. */
+static void
+run_timers_out(pn_tt *t)
+{
+    for (int i = 0; i < 10000; i++) {
+        pn_test_drain_all(t->s);
+        uint64_t d = pn_next_deadline(t->s);
+        if (d == PN_TIME_NEVER)
+            return;
+        tt_at(t, d > t->now ? d : t->now + 1);
+    }
+    ck_abort_msg("timers never ran out");
+}
+
+/* SYN, then an ACK that acknowledges our SYN-ACK but carries an old
+ * sequence number: the half-open entry becomes a control block in
+ * SYN_RECEIVED and the segment is dropped with an ACK. */
+static int
+child_with_bad_ack(pn_tt *t, uint32_t *iss)
+{
+    int l = tt_listen(t, 80, 4);
+    pni_tcp_repr syn, sa, ack, r;
+    memset(&syn, 0, sizeof syn);
+    syn.sport = 1234;
+    syn.dport = 80;
+    syn.seq = 100000;
+    syn.flags = PNI_TCP_SYN;
+    syn.win = 65535;
+    tt_inject(t, &syn, NULL, 0);
+    EXPECT(tt_out(t, &sa));
+    EXPECT_UINT(sa.flags, PNI_TCP_SYN | PNI_TCP_ACK);
+    *iss = sa.seq;
+    ack = syn;
+    ack.flags = PNI_TCP_ACK;
+    ack.seq = syn.seq + 1 - 5000; /* left of the window */
+    ack.ack = sa.seq + 1;
+    tt_inject(t, &ack, NULL, 0);
+    EXPECT(tt_out(t, &r));
+    EXPECT_UINT(r.flags, PNI_TCP_ACK);
+    tt_none(t);
+    return l;
+}
+
+/* fuzz/crashes/fuzz_api/tcp-synrcvd-child-without-timer: the child had no
+ * timer and stayed in SYN_RECEIVED for ever (a remote peer could fill the
+ * TCP pool with two segments per block). */
+START_TEST(test_tcp_syn_received_bad_seq_ack_child_times_out)
+{
+    pn_tt t;
+    tt_init(&t, NULL);
+    uint32_t iss;
+    int l = child_with_bad_ack(&t, &iss);
+    EXPECT(pn_next_deadline(t.s) != PN_TIME_NEVER);
+    /* the SYN-ACK is retransmitted, then the child gives up */
+    tt_at(&t, pn_next_deadline(t.s));
+    pni_tcp_repr r;
+    EXPECT(tt_out(&t, &r));
+    EXPECT_UINT(r.flags, PNI_TCP_SYN | PNI_TCP_ACK);
+    EXPECT_UINT(r.seq, iss);
+    run_timers_out(&t);
+    EXPECT_UINT(pn_stats_get(t.s)->pool[PN_POOL_TCP].used, 1); /* the listener only */
+    ck_assert_int_eq(pn_tcp_close(t.s, l, t.now), 0);
+    run_timers_out(&t);
+    tt_free_check(&t);
+}
+END_TEST
+
+/* fuzz/crashes/fuzz_api/tcp-synrcvd-child-of-closed-listener: closing the
+ * listener left the child pointing at it; completing the handshake then
+ * dereferenced the freed listener. Now the child is reset with it. */
+START_TEST(test_tcp_listener_close_resets_syn_received_children)
+{
+    pn_tt t;
+    tt_init(&t, NULL);
+    uint32_t iss;
+    int l = child_with_bad_ack(&t, &iss);
+    ck_assert_int_eq(pn_tcp_close(t.s, l, t.now), 0);
+    pni_tcp_repr r;
+    EXPECT(tt_out(&t, &r));
+    EXPECT(r.flags & PNI_TCP_RST);
+    tt_none(&t);
+    pni_tcp_repr ack;
+    memset(&ack, 0, sizeof ack);
+    ack.sport = 1234;
+    ack.dport = 80;
+    ack.seq = 100001;
+    ack.ack = iss + 1;
+    ack.flags = PNI_TCP_ACK;
+    ack.win = 65535;
+    tt_inject(&t, &ack, NULL, 0); /* nobody is there any more: RST */
+    EXPECT(tt_out(&t, &r));
+    EXPECT(r.flags & PNI_TCP_RST);
+    run_timers_out(&t);
+    tt_free_check(&t);
+}
+END_TEST
+
+Suite *
+fuzz_regress_suite(void)
+{
+    Suite *s = suite_create("fuzz_regress");
+    TCase *tc = tcase_create("tcp");
+    tcase_add_test(tc, test_tcp_syn_received_bad_seq_ack_child_times_out);
+    tcase_add_test(tc, test_tcp_listener_close_resets_syn_received_children);
+    suite_add_tcase(s, tc);
+    return s;
+}
