@@ -408,6 +408,57 @@ def scenario_download(out):
     s.write_pkt(os.path.join(out, s.name + ".pkt"), [])
 
 
+# ---- scenario 3: Linux client uploads and closes first -------------------
+
+def scenario_upload(out):
+    s = Session("linux-client-upload-and-fin",
+                "Linux connects, sends 5000 bytes in its own segmentation and closes first; purenet "
+                "acknowledges each segment, reads everything, sees EOF and closes (LAST-ACK).",
+                "RFC 9293 3.6 (figure 12), 3.10.7.4; RFC 7323", "delack=off")
+    s.open()
+
+    def client():
+        c = socket.create_connection(("192.168.0.1", PORT), timeout=10)
+        c.sendall(payload(0, 5000))
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536):
+            pass
+        c.close()
+
+    th = threading.Thread(target=client)
+    th.start()
+    syn = s.recv()
+    s.lport = syn["sport"]
+    first = s.lines.pop()
+    s.lines += ["0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+                "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
+                "+0 bind(3, ..., ...) = 0",
+                "+0 listen(3, 1) = 0",
+                "+0 " + first.split(" ", 1)[1]]
+    s.send(0x12, 0, 1, [("mss", 1460), ("nop",), ("wscale", 0), ("sackOK",), ("TS", s.ts(), last_ts(syn))])
+    s.recv()
+    s.call("accept(3, ..., ...) = 4")
+    got = 0
+    fin = None
+    while fin is None:
+        p = s.recv()
+        if not p["data"] and not p["flags"] & 1:
+            continue
+        got += len(p["data"])
+        if p["flags"] & 1:
+            fin = p
+        s.send(0x10, 1, 1 + got + (1 if fin else 0), ack_opts(s, last_ts(p)))
+    s.call("read(4, ..., 10000) = %d" % got)
+    s.call("read(4, ..., 10000) = 0")
+    s.call("close(4) = 0")
+    s.send(0x11, 1, 2 + got, ack_opts(s, last_ts(fin)))
+    s.recv()
+    th.join(5)
+    s.close()
+    s.write_pcap(os.path.join(out, s.name + ".pcap"))
+    s.write_pkt(os.path.join(out, s.name + ".pkt"), [])
+
+
 def recv_to(s, port):
     """Like Session.recv, for packets Linux sends to the stand-in as a client."""
     end = time.monotonic() + 3
@@ -460,11 +511,13 @@ Session.send_from = send_from
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "vectors/linux"
     os.makedirs(out, exist_ok=True)
-    which = sys.argv[2:] or ["sack", "download"]
+    which = sys.argv[2:] or ["sack", "download", "upload"]
     if "sack" in which:
         scenario_sack(out)
     if "download" in which:
         scenario_download(out)
+    if "upload" in which:
+        scenario_upload(out)
 
 
 if __name__ == "__main__":

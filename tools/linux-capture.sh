@@ -9,7 +9,7 @@
 # (192.168.0.1). Nothing touches the host's interfaces or any other
 # address; the namespace and the device vanish when the script ends.
 #
-# Usage: tools/linux-capture.sh [OUTDIR] [sack] [download]
+# Usage: tools/linux-capture.sh [OUTDIR] [sack] [download] [upload]
 set -eu
 OUT=${1:-vectors/linux}
 [ $# -gt 0 ] && shift
