@@ -263,6 +263,15 @@ rexmt_fire(pn_stack *s, pni_tcpcb *cb)
             pni_tcp_output(s, cb);
             return;
         }
+        /* An orphan (closed by the application) has nobody to give up
+         * for it: after MAX_RXTSHIFT backoffs it is dropped, as Linux
+         * does with tcp_orphan_retries; otherwise a peer that shows a
+         * zero window and then goes silent would pin it for ever. */
+        if (cb->rxtshift >= MAX_RXTSHIFT && !(cb->t_flags & PNI_TF_USER)) {
+            PNI_STAT(s, tcp_timeout);
+            pni_tcp_drop(s, cb, PN_ETIMEDOUT);
+            return;
+        }
         if (cb->rxtshift < MAX_RXTSHIFT)
             cb->rxtshift++;
         PNI_STAT(s, tcp_zero_window_probe);

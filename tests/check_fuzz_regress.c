@@ -104,6 +104,32 @@ START_TEST(test_tcp_listener_close_resets_syn_received_children)
 }
 END_TEST
 
+/* fuzz/crashes/fuzz_api/tcp-orphan-persist-never-gives-up: an orphan
+ * (closed with data still queued) facing a zero window from a peer that
+ * then goes silent probed for ever and was never freed. */
+START_TEST(test_tcp_orphan_zero_window_silent_peer_is_dropped)
+{
+    pn_tt t;
+    tt_init(&t, NULL);
+    int l = tt_listen(&t, 80, 4);
+    pni_tcp_repr sa;
+    int c = tt_accept_conn(&t, l, 80, 1234, 100, NULL, &sa);
+    ck_assert_int_ge(c, 0);
+    pni_tcp_repr a = tt_seg(&t, c, PNI_TCP_ACK);
+    a.win = 0;
+    tt_inject(&t, &a, NULL, 0);
+    pn_test_drain_all(t.s);
+    static const uint8_t data[3000];
+    ck_assert_int_gt(pn_tcp_send(t.s, c, data, sizeof data, t.now), 0);
+    pn_test_drain_all(t.s);
+    ck_assert_int_eq(pn_tcp_close(t.s, c, t.now), 0);
+    ck_assert_int_eq(pn_tcp_close(t.s, l, t.now), 0);
+    run_timers_out(&t);
+    EXPECT(pn_stats_get(t.s)->tcp_zero_window_probe > 0);
+    tt_free_check(&t);
+}
+END_TEST
+
 Suite *
 fuzz_regress_suite(void)
 {
@@ -111,6 +137,7 @@ fuzz_regress_suite(void)
     TCase *tc = tcase_create("tcp");
     tcase_add_test(tc, test_tcp_syn_received_bad_seq_ack_child_times_out);
     tcase_add_test(tc, test_tcp_listener_close_resets_syn_received_children);
+    tcase_add_test(tc, test_tcp_orphan_zero_window_silent_peer_is_dropped);
     suite_add_tcase(s, tc);
     return s;
 }
