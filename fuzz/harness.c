@@ -217,9 +217,10 @@ fz_check_ip_packet(const uint8_t *ip, size_t len)
         if (m.type == PNI_ICMP_DEST_UNREACH || m.type == PNI_ICMP_TIME_EXCEEDED) {
             if (!m.has_quote)
                 return "emitted ICMP error without a usable quote";
-            if (m.quoted.proto == PNI_IPPROTO_ICMP && m.data_len >= m.quoted.hlen + 1u &&
-                m.data[m.quoted.hlen] != PNI_ICMP_ECHO_REQUEST &&
-                m.data[m.quoted.hlen] != PNI_ICMP_ECHO_REPLY && m.quoted.frag_off == 0)
+            uint8_t qt = m.data_len > m.quoted.hlen ? m.data[m.quoted.hlen] : 0;
+            if (m.quoted.proto == PNI_IPPROTO_ICMP && m.quoted.frag_off == 0 &&
+                m.data_len > m.quoted.hlen &&
+                (qt == 3 || qt == 4 || qt == 5 || qt == 11 || qt == 12))
                 return "ICMP error about an ICMP error (RFC 1122 3.2.2)";
         }
         break;
@@ -470,6 +471,31 @@ fz_app_echo(fz_world *w)
 
 /* ---- the end ----------------------------------------------------------- */
 
+/* What is still alive, for failure messages. */
+static const char *
+describe(const pn_stack *s)
+{
+    static char msg[1024];
+    size_t u = 0;
+    for (int k = 0; k < PN_POOL_COUNT; k++)
+        u += (size_t)snprintf(msg + u, sizeof msg - u, "%s=%u ", pn_pool_name(k),
+                              (unsigned)s->stats.pool[k].used);
+    u += (size_t)snprintf(msg + u, sizeof msg - u, "egress=%llu reass=%u",
+                          (unsigned long long)s->stats.egress_pkts, (unsigned)s->reass_bytes);
+    for (uint32_t i = 0; s->tcp != NULL && i < s->pool[PN_POOL_TCP].count && u < sizeof msg; i++) {
+        const pni_tcpcb *cb = pni_pool_at(&s->pool[PN_POOL_TCP], i);
+        if (cb != NULL)
+            u += (size_t)snprintf(msg + u, sizeof msg - u,
+                                  "; tcb %u state %d flags 0x%x lport %u snd_wnd %u sndq %u rxtshift %u "
+                                  "rexmt %llu keep %llu",
+                                  (unsigned)i, cb->state, (unsigned)cb->t_flags, cb->lport,
+                                  (unsigned)cb->snd_wnd, (unsigned)cb->sndq.len, cb->rxtshift,
+                                  (unsigned long long)cb->t_rexmt, (unsigned long long)cb->t_keep);
+    }
+    return msg;
+}
+
+
 void
 fz_teardown(fz_world *w)
 {
@@ -492,7 +518,8 @@ fz_teardown(fz_world *w)
         uint64_t d = pn_next_deadline(s);
         if (d == PN_TIME_NEVER)
             break;
-        PN_FUZZ_CHECK(d < end, "every timer runs out within hours once all is closed");
+        if (d >= end)
+            pn_fuzz_fail("every timer runs out within hours once all is closed", describe(s));
         w->now = d > w->now ? d : w->now + 1;
         pn_poll(s, w->now);
         fz_check(w);
@@ -502,20 +529,6 @@ fz_teardown(fz_world *w)
     const char *why = pni_stack_check(s, scratch, sizeof scratch / sizeof scratch[0], PNI_CHECK_ALL_POOLS);
     if (why != NULL)
         pn_fuzz_fail(why, "pni_stack_check at the end");
-    if (!pni_stack_idle(s)) {
-        static char msg[512];
-        size_t u = 0;
-        for (int k = 0; k < PN_POOL_COUNT; k++)
-            u += (size_t)snprintf(msg + u, sizeof msg - u, "%s=%u ", pn_pool_name(k),
-                                  (unsigned)s->stats.pool[k].used);
-        u += (size_t)snprintf(msg + u, sizeof msg - u, "egress=%llu reass=%u",
-                              (unsigned long long)s->stats.egress_pkts, (unsigned)s->reass_bytes);
-        for (uint32_t i = 0; s->tcp != NULL && i < s->pool[PN_POOL_TCP].count && u < sizeof msg; i++) {
-            const pni_tcpcb *cb = pni_pool_at(&s->pool[PN_POOL_TCP], i);
-            if (cb != NULL)
-                u += (size_t)snprintf(msg + u, sizeof msg - u, "; tcb %u state %d flags 0x%x lport %u",
-                                      (unsigned)i, cb->state, (unsigned)cb->t_flags, cb->lport);
-        }
-        pn_fuzz_fail("every pool back at zero once all is closed and timers ran out", msg);
-    }
+    if (!pni_stack_idle(s))
+        pn_fuzz_fail("every pool back at zero once all is closed and timers ran out", describe(s));
 }
