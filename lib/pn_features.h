@@ -16,11 +16,14 @@
  *                       (counted ip4_df_drop), a received fragment is
  *                       dropped (counted reass_no_slot).
  *   PN_CONFIG_NO_SACK   TCP never offers nor accepts SACK (RFC 2018), as
- *                       if cfg.tcp.no_sack were 1; setopt(PN_TCP_SACK, 1)
- *                       returns PN_EOPNOTSUPP.
+ *                       if cfg.tcp.no_sack were 1 (SACK is negotiated, so
+ *                       peers just see a TCP without it);
+ *                       setopt(PN_TCP_SACK, 1) returns PN_EOPNOTSUPP.
  *   PN_CONFIG_NO_CUBIC  no CUBIC (RFC 9438) congestion control: NewReno
- *                       only; setopt(PN_TCP_CC, PN_CC_CUBIC) and a config
- *                       with tcp.cc = PN_CC_CUBIC fail with PN_EOPNOTSUPP.
+ *                       only. setopt(PN_TCP_CC, PN_CC_CUBIC) returns
+ *                       PN_EOPNOTSUPP; a config asking tcp.cc = PN_CC_CUBIC
+ *                       gets NewReno, as an unknown cc value does
+ *                       (getopt(PN_TCP_CC) tells the truth).
  *
  * Nothing defined means the full stack. The build (mk/cross.mk) passes
  * the switches through PN_FEATURES, e.g.

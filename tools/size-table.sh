@@ -49,7 +49,7 @@ awk -v ff="${full_flags:-(none)}" -v mf="${min_flags:-(none)}" '
   file == 1 { order[++n] = $1; next }
   { f = file - 1; t[f, $1] = $2; d[f, $1] = $3; b[f, $1] = $4 }
   END {
-    printf "  %-14s | %8s %6s %6s | %8s %6s %6s\n", "", "full", "", "", "minimal", "", ""
+    printf "  %-14s | %8s %6s %6s | %8s %6s %6s\n", "", (ff == "(none)" ? "full" : "PN_FEATURES"), "", "", "minimal", "", ""
     printf "  %-14s | %8s %6s %6s | %8s %6s %6s\n", "module", "text", "data", "bss", "text", "data", "bss"
     printf "  %s\n", "---------------+------------------------+------------------------"
     for (i = 1; i <= n; i++) {
@@ -67,7 +67,7 @@ awk -v ff="${full_flags:-(none)}" -v mf="${min_flags:-(none)}" '
     }
     printf "  %s\n", "---------------+------------------------+------------------------"
     printf "  %-14s | %8d %6d %6d | %8d %6d %6d\n", "total", T[1], D[1], B[1], T[2], D[2], B[2]
-    printf "  full    = %s\n", ff
+    printf "  %s = %s\n", (ff == "(none)" ? "full   " : "PN_FEATURES"), ff
     printf "  minimal = %s\n", mf
   }' "$tmp/mods" "$tmp/full" "$tmp/min"
 
