@@ -215,8 +215,15 @@ fz_check_ip_packet(const uint8_t *ip, size_t len)
         if (m.type != PNI_ICMP_ECHO_REPLY && pni_csum_fold(pni_csum_partial(l4, l4len, 0)) != 0xffff)
             return "emitted ICMP checksum wrong";
         if (m.type == PNI_ICMP_DEST_UNREACH || m.type == PNI_ICMP_TIME_EXCEEDED) {
-            if (!m.has_quote)
-                return "emitted ICMP error without a usable quote";
+            if (!m.has_quote) {
+                /* allowed only when the datagram itself had fewer than 8
+                 * bytes after its header: then all of it is quoted */
+                size_t qhl = m.data_len >= 1 ? (size_t)(m.data[0] & 15) * 4 : 0;
+                if (m.data_len < PNI_IP4_HLEN || (m.data[0] >> 4) != 4 || qhl < PNI_IP4_HLEN ||
+                    qhl > m.data_len || pni_be16(m.data + 2) >= qhl + 8 ||
+                    m.data_len < pni_be16(m.data + 2))
+                    return "emitted ICMP error without a usable quote";
+            }
             uint8_t qt = m.data_len > m.quoted.hlen ? m.data[m.quoted.hlen] : 0;
             if (m.quoted.proto == PNI_IPPROTO_ICMP && m.quoted.frag_off == 0 &&
                 m.data_len > m.quoted.hlen &&
@@ -309,8 +316,13 @@ fz_drain(fz_world *w)
             iplen = (size_t)n - e.hlen;
         }
         const char *why = fz_check_ip_packet(ip, iplen);
-        if (why != NULL)
+        if (why != NULL) {
+            fprintf(stderr, "purenet-fuzz: the frame:");
+            for (int i = 0; i < n; i++)
+                fprintf(stderr, "%s%02x", i % 32 ? "" : "\n  ", f[i]);
+            fprintf(stderr, "\n");
             pn_fuzz_fail(why, "fz_check_ip_packet");
+        }
         if (!w->ethernet) {
             pni_ip4_repr r;
             if (pni_wire_ip4_parse(ip, iplen, &r) == 0)
