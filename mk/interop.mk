@@ -24,7 +24,7 @@ $(PN_TUN): tools/pn-tun.c tools/pn-tun-sha256.c tools/pn-tun-sha256.h tools/pcap
 $(INTEROP_LWIP): $(wildcard tests/interop_lwip/*.c tests/interop_lwip/*.h) tools/pn-tun-sha256.c tools/pn-tun-sha256.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	@$(PKG_CONFIG) --exists lwip || { echo "error: liblwip-dev missing: run tools/ci-interop.sh"; exit 1; }
-	$(CC) $(INTEROP_CFLAGS) -Wno-missing-prototypes $(INTEROP_LWIP_CFLAGS) -o $@ \
+	$(CC) $(INTEROP_CFLAGS) -D_DEFAULT_SOURCE $(INTEROP_LWIP_CFLAGS) -o $@ \
 	  $(wildcard tests/interop_lwip/*.c) tools/pn-tun-sha256.c $(LIB_A) $(INTEROP_LWIP_LIBS)
 
 pn-tun: $(PN_TUN)
