@@ -548,7 +548,17 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
             return DROP;
         }
         if (cb->state == PN_TCP_SYN_RECEIVED && seq == cb->irs) {
-            /* our SYN-ACK was lost: send it again */
+            if (fl & PNI_TCP_ACK) {
+                /* Simultaneous open (RFC 9293 3.5, figure 7): the peer's
+                 * SYN-ACK crossed ours. Its sequence number is old, so it
+                 * is unacceptable (3.10.7.4, first check) and answered
+                 * with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; that ACK
+                 * completes the peer's side, and the peer's ACK of our
+                 * SYN-ACK completes ours. Answering with our SYN-ACK again
+                 * would only make the peer do the same. */
+                return DROP_AFTER_ACK;
+            }
+            /* the peer's SYN again: our SYN-ACK was lost, resend it */
             cb->snd_nxt = cb->iss;
             pni_tcp_output(s, cb);
             return DROP;
