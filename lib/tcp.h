@@ -161,6 +161,8 @@ typedef struct pni_tcpcb {
     uint32_t recover;     /* RFC 6582 */
     uint32_t bytes_acked; /* RFC 3465 byte counting in avoidance */
     uint32_t sack_rxt;    /* RFC 6675: holes below this were retransmitted */
+    uint32_t lt_sent;     /* RFC 3042: bytes limited transmit sent since the
+                             last new ACK (left out of FlightSize) */
     uint32_t cub_wmax;    /* CUBIC (RFC 9438): bytes */
     uint32_t cub_k_ms;
     uint32_t cub_west;
@@ -336,8 +338,10 @@ void pni_tcp_cc_rto(pn_stack *s, pni_tcpcb *cb);
 uint32_t pni_tcp_cbrt(uint64_t x);
 
 /* ---- lib/tcp_sack.c ---- */
-/* Merge the SACK blocks of an ACK into the scoreboard (RFC 2018, 6675). */
-void pni_tcp_sack_update(pni_tcpcb *cb, const pni_tcp_repr *seg);
+/* Merge the SACK blocks of an ACK into the scoreboard (RFC 2018, 6675).
+ * Returns 1 when they SACKed bytes not SACKed before (RFC 6675 2: such an
+ * ACK counts as a duplicate ACK whatever its window), else 0. */
+int pni_tcp_sack_update(pni_tcpcb *cb, const pni_tcp_repr *seg);
 /* Forget ranges at or below snd_una. */
 void pni_tcp_sack_clean(pni_tcpcb *cb);
 uint32_t pni_tcp_sacked_bytes(const pni_tcpcb *cb);

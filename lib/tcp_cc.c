@@ -156,8 +156,10 @@ reduce(pn_stack *s, pni_tcpcb *cb)
         cb->ssthresh = th > 2u * mss ? th : 2u * mss;
         cb->cub_epoch = 0;
     } else {
-        /* RFC 5681 eq. 4: max(FlightSize/2, 2*SMSS) */
+        /* RFC 5681 eq. 4: max(FlightSize/2, 2*SMSS), FlightSize without
+         * what limited transmit sent (RFC 5681 3.2 step 2). */
         uint32_t flight = cb->snd_max - cb->snd_una;
+        flight = flight > cb->lt_sent ? flight - cb->lt_sent : 0;
         cb->ssthresh = flight / 2 > 2u * mss ? flight / 2 : 2u * mss;
     }
     cb->bytes_acked = 0;
@@ -183,4 +185,5 @@ pni_tcp_cc_rto(pn_stack *s, pni_tcpcb *cb)
     cb->n_sb = 0;
     cb->sack_rxt = cb->snd_una;
     cb->dupacks = 0;
+    cb->lt_sent = 0;
 }

@@ -252,7 +252,7 @@ rexmit_una(pn_stack *s, pni_tcpcb *cb)
 /* Duplicate ACK / SACK driven loss recovery (RFC 5681 3.2, RFC 6582,
  * RFC 6675). Called for each duplicate ACK. */
 static void
-dupack(pn_stack *s, pni_tcpcb *cb)
+dupack(pn_stack *s, pni_tcpcb *cb, int newsack)
 {
     cb->dupacks++;
     if (cb->t_flags & PNI_TF_RECOVERY) {
@@ -264,8 +264,22 @@ dupack(pn_stack *s, pni_tcpcb *cb)
     int lost = cb->dupacks >= 3;
     if ((cb->t_flags & PNI_TF_SACK) && pni_tcp_sacked_bytes(cb) >= 3u * cb->t_maxseg)
         lost = 1; /* RFC 6675 IsLost(SND.UNA) */
-    if (!lost)
+    if (!lost) {
+        /* Limited transmit (RFC 3042 2, RFC 5681 3.2 step 1): each of the
+         * first two duplicate ACKs lets one new segment go, cwnd + 2*SMSS
+         * at most, so a small window still gets its third duplicate ACK.
+         * The allowance is applied in pni_tcp_output from dupacks and
+         * does not change cwnd. */
+        if (cb->dupacks <= 2 && (!(cb->t_flags & PNI_TF_SACK) || newsack)) {
+            /* RFC 3042 2: with SACK, only for an ACK with new SACK
+             * information. RFC 5681 3.2 step 2: what limited transmit
+             * sent is left out of FlightSize for ssthresh (lt_sent). */
+            uint32_t before = cb->snd_max;
+            pni_tcp_output(s, cb);
+            cb->lt_sent += cb->snd_max - before;
+        }
         return;
+    }
     /* RFC 6582 3.2 step 2: no new recovery for losses of the window
      * that an earlier recovery or timeout already handled. */
     if (!pni_seq_gt(cb->snd_una, cb->recover) && cb->recover != cb->iss) {
@@ -323,6 +337,7 @@ new_ack(pn_stack *s, pni_tcpcb *cb, uint32_t ack)
             cb->cwnd = w < cb->ssthresh ? w : cb->ssthresh;
             cb->t_flags &= ~PNI_TF_RECOVERY;
             cb->dupacks = 0;
+            cb->lt_sent = 0;
             cb->bytes_acked = 0;
         } else if (!(cb->t_flags & PNI_TF_SACK)) {
             /* RFC 6582 3.2 step 5, partial ACK: resend the next hole,
@@ -338,6 +353,7 @@ new_ack(pn_stack *s, pni_tcpcb *cb, uint32_t ack)
         }
     } else {
         cb->dupacks = 0;
+        cb->lt_sent = 0;
         pni_tcp_cc_ack(s, cb, acked);
     }
     if (cb->snd_una == cb->snd_max) {
@@ -638,9 +654,10 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
         return DROP;
     }
     int finacked = 0;
+    int newsack = 0;
     uint32_t newwin = (uint32_t)seg->win << cb->snd_wscale;
     if ((cb->t_flags & PNI_TF_SACK) && seg->n_sack > 0)
-        pni_tcp_sack_update(cb, seg);
+        newsack = pni_tcp_sack_update(cb, seg);
     if (pni_seq_gt(ack, cb->snd_una)) {
         int finsent = (cb->t_flags & PNI_TF_SHUT_WR) &&
                       cb->snd_max == cb->snd_una + cb->sndq.len + 1 &&
@@ -648,11 +665,16 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
                        cb->state == PN_TCP_LAST_ACK);
         new_ack(s, cb, ack);
         finacked = finsent && ack == cb->snd_max;
-    } else if (ack == cb->snd_una && si->plen == 0 && !(fl & PNI_TCP_FIN) &&
-               newwin == cb->snd_wnd && cb->snd_una != cb->snd_max &&
-               cb->state >= PN_TCP_ESTABLISHED) {
-        /* RFC 5681 2: a duplicate ACK. */
-        dupack(s, cb);
+    } else if (ack == cb->snd_una && cb->snd_una != cb->snd_max &&
+               cb->state >= PN_TCP_ESTABLISHED &&
+               (newsack || (si->plen == 0 && !(fl & PNI_TCP_FIN) && newwin == cb->snd_wnd))) {
+        /* A duplicate ACK: RFC 5681 2 (no data, no SYN/FIN, same window),
+         * or RFC 6675 2, an ACK whose SACK blocks cover bytes not SACKed
+         * before, "even if it carries new data, changes the advertised
+         * window". Linux grows its receive window while it SACKs, so its
+         * duplicate ACKs all differ in window: without the SACK rule
+         * they were never counted and every loss waited for the RTO. */
+        dupack(s, cb, newsack);
     }
     /* Window update (RFC 9293 3.10.7.4, SND.WL1/SND.WL2 rule). */
     if (pni_seq_lt(cb->snd_wl1, seq) ||

@@ -393,7 +393,10 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
         }
         uint32_t off = cb->snd_nxt - cb->snd_una;
         uint32_t avail = off < cb->sndq.len ? cb->sndq.len - off : 0;
-        uint32_t win = cb->snd_wnd < cb->cwnd ? cb->snd_wnd : cb->cwnd;
+        uint32_t cwnd = cb->cwnd;
+        if (cb->dupacks > 0 && cb->dupacks <= 2 && !(cb->t_flags & PNI_TF_RECOVERY))
+            cwnd += (uint32_t)cb->dupacks * cb->t_maxseg; /* RFC 3042 2 */
+        uint32_t win = cb->snd_wnd < cwnd ? cb->snd_wnd : cwnd;
         uint32_t flight = off;
         if ((cb->t_flags & (PNI_TF_RECOVERY | PNI_TF_SACK)) == (PNI_TF_RECOVERY | PNI_TF_SACK)) {
             /* RFC 6675: in recovery the pipe, not the raw flight size,

@@ -50,15 +50,20 @@ range_insert(pni_seqrange *r, uint8_t *n, uint8_t max, uint32_t left, uint32_t r
         *last = pos;
 }
 
-void
+int
 pni_tcp_sack_update(pni_tcpcb *cb, const pni_tcp_repr *seg)
 {
+    uint32_t before = pni_tcp_sacked_bytes(cb);
     for (uint8_t i = 0; i < seg->n_sack && i < PNI_TCP_MAX_SACK; i++) {
         uint32_t l = seg->sack[i].left, r = seg->sack[i].right;
         if (!pni_seq_lt(l, r) || !pni_seq_gt(l, cb->snd_una) || pni_seq_gt(r, cb->snd_max))
             continue; /* D-SACK, stale or bogus */
         range_insert(cb->sb, &cb->n_sb, PNI_TCP_SB_MAX, l, r, NULL);
     }
+    /* New information: more bytes SACKed than before. (A full scoreboard
+     * that forgot its highest range for a lower new one may show fewer;
+     * that is not new information about the hole at snd_una either way.) */
+    return pni_tcp_sacked_bytes(cb) > before;
 }
 
 void
