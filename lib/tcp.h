@@ -119,6 +119,9 @@ typedef struct pni_tcpcb {
     uint8_t n_sb;
     uint8_t ooo_last;    /* index of the most recently updated ooo range */
     int16_t error;       /* sticky PN_E* */
+    int8_t soft_error;   /* last ICMP soft error (PN_E*), reported instead
+                            of PN_ETIMEDOUT if the connection gives up */
+    uint8_t pad8_;
     uint16_t mss_clamp;  /* user clamp (0 none) */
     uint16_t t_maxseg;   /* payload bytes per segment (options excluded) */
     uint16_t peer_mss;   /* MSS option from the peer */

@@ -993,7 +993,24 @@ out:
     pni_buf_free(s, pkt);
 }
 
-/* see pn_internal.h */
+/* see pn_internal.h
+ *
+ * RFC 5927 (ICMP attacks against TCP) and RFC 1122 4.2.3.9:
+ * - the quoted segment must be one of ours in flight (RFC 5927 4.1: its
+ *   sequence number in [SND.UNA, SND.MAX)), else the message is ignored;
+ * - fragmentation needed (RFC 1191): lower the segment size and resend
+ *   what is in flight at once at the new size; not a congestion signal
+ *   (cwnd unchanged). An MTU below 296 or not below ours is ignored (RFC
+ *   5927 7.1 suggests refusing implausibly small MTUs);
+ * - protocol and port unreachable (codes 2, 3) while connecting (SYN_SENT)
+ *   are hard errors: the connection fails with PN_ECONNREFUSED;
+ * - everything else is a soft error (RFC 1122 4.2.3.9: net and host
+ *   unreachable "MUST NOT abort"; RFC 5461 4 and RFC 5927 5.2: in
+ *   synchronized states hard errors too are treated as soft, because a
+ *   forged ICMP could otherwise reset a connection). A soft error is only
+ *   remembered: should the connection later give up (retransmissions or
+ *   SYN retries exhausted), it fails with that error instead of
+ *   PN_ETIMEDOUT, as Linux reports sk_err_soft. */
 void
 pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp)
 {
@@ -1003,7 +1020,6 @@ pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp)
                                    icmp->q_dport);
     if (cb == NULL || cb->state == PN_TCP_LISTEN)
         return;
-    /* RFC 5927 4.1: the quoted sequence number must be in flight. */
     size_t qh = icmp->quoted.hlen;
     if (icmp->data_len < qh + 8)
         return;
@@ -1011,7 +1027,6 @@ pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp)
     if (pni_seq_lt(qseq, cb->snd_una) || pni_seq_geq(qseq, cb->snd_max))
         return;
     if (icmp->type == PNI_ICMP_DEST_UNREACH && icmp->code == PNI_ICMP_FRAG_NEEDED) {
-        /* RFC 1191: lower the segment size and resend at once. */
         if (icmp->next_mtu < 296 || icmp->next_mtu >= s->cfg.mtu)
             return;
         uint16_t m = (uint16_t)(icmp->next_mtu - PNI_IP4_HLEN - PNI_TCP_HLEN);
@@ -1020,14 +1035,37 @@ pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp)
         uint16_t nm = pni_tcp_mss_for(s, cb);
         if (nm < cb->t_maxseg) {
             cb->t_maxseg = nm;
-            cb->snd_nxt = cb->snd_una;
-            pni_tcp_output(s, cb);
+            if (cb->state >= PN_TCP_ESTABLISHED && cb->snd_una != cb->snd_max) {
+                cb->snd_nxt = cb->snd_una;
+                cb->t_flags &= ~PNI_TF_RTTING; /* Karn: all of it is resent */
+                pni_tcp_output(s, cb);
+            }
         }
         return;
     }
-    /* RFC 1122 4.2.3.9: protocol/port unreachable are hard errors while
-     * connecting; everything else is soft. */
-    if (cb->state == PN_TCP_SYN_SENT && icmp->type == PNI_ICMP_DEST_UNREACH &&
-        (icmp->code == 2 || icmp->code == PNI_ICMP_PORT_UNREACH))
-        pni_tcp_drop(s, cb, PN_ECONNREFUSED);
+    int err;
+    if (icmp->type == PNI_ICMP_DEST_UNREACH) {
+        switch (icmp->code) {
+        case 2: /* protocol unreachable */
+        case PNI_ICMP_PORT_UNREACH:
+            if (cb->state == PN_TCP_SYN_SENT) {
+                pni_tcp_drop(s, cb, PN_ECONNREFUSED);
+                return;
+            }
+            err = PN_ECONNREFUSED;
+            break;
+        case 0:  /* net unreachable */
+        case 6:  /* destination network unknown */
+        case 9:  /* network administratively prohibited */
+        case 11: /* network unreachable for TOS */
+            err = PN_ENETUNREACH;
+            break;
+        default:
+            err = PN_EHOSTUNREACH;
+            break;
+        }
+    } else {
+        err = PN_EHOSTUNREACH; /* time exceeded: a routing loop or TTL */
+    }
+    cb->soft_error = (int8_t)err;
 }

@@ -283,8 +283,21 @@ rexmt_fire(pn_stack *s, pni_tcpcb *cb)
     int syn = cb->state == PN_TCP_SYN_SENT || cb->state == PN_TCP_SYN_RECEIVED;
     int limit = syn ? cb->syn_retries : MAX_RXTSHIFT;
     if (cb->rxtshift >= limit) {
+        /* R2 reached (RFC 9293 3.8.3, RFC 1122 4.2.3.5): "close the
+         * connection". The stack aborts it on the application's behalf,
+         * so it does what ABORT does (RFC 9293 3.10.5): a RST when
+         * synchronized, none in SYN_SENT. The RST may well be lost like
+         * everything before it, but when only the return path failed it
+         * clears the peer's half of a now half-open connection (RFC 9293
+         * 3.5.1) instead of leaving it to time out. FreeBSD does the same
+         * (tcp_drop -> tcp_output in CLOSED); Linux sends none on RTO
+         * give-up but does on keepalive give-up, which keep_fire below
+         * also does. The error is the ICMP soft error if one came (RFC
+         * 1122 4.2.3.9), else PN_ETIMEDOUT. */
         PNI_STAT(s, tcp_timeout);
-        pni_tcp_drop(s, cb, PN_ETIMEDOUT);
+        if (cb->state != PN_TCP_SYN_SENT)
+            pni_tcp_send_rst(s, cb);
+        pni_tcp_drop(s, cb, cb->soft_error != 0 ? cb->soft_error : PN_ETIMEDOUT);
         return;
     }
     cb->rxtshift++;
@@ -329,7 +342,7 @@ keep_fire(pn_stack *s, pni_tcpcb *cb)
     if (cb->nprobes >= cb->keepcnt) {
         PNI_STAT(s, tcp_timeout);
         pni_tcp_send_rst(s, cb);
-        pni_tcp_drop(s, cb, PN_ETIMEDOUT);
+        pni_tcp_drop(s, cb, cb->soft_error != 0 ? cb->soft_error : PN_ETIMEDOUT);
         return;
     }
     /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1 with no data elicits an ACK

@@ -52,9 +52,15 @@ START_TEST(test_tcp_established_rto_backoff_then_timeout)
         rto = rto * 2 > 60000000 ? 60000000 : rto * 2;
     }
     ck_assert_int_eq(pn_tcp_state(t.s, c), PN_TCP_ESTABLISHED);
+    /* R2 reached: the connection is aborted, with a RST as ABORT sends
+     * (RFC 9293 3.10.5; FreeBSD tcp_drop), so a peer that only lost its
+     * return path does not keep a half-open connection. */
     tt_at(&t, at + rto);
+    ck_assert(tt_out(&t, &o));
+    EXPECT_SEG(o, PNI_TCP_RST | PNI_TCP_ACK, s1 + 1, 5001);
     tt_none(&t);
     ck_assert_int_eq(pn_tcp_state(t.s, c), PN_TCP_CLOSED);
+    ck_assert_uint_eq(pn_stats_get(t.s)->tcp_timeout, 1);
     uint8_t b[4];
     ck_assert_int_eq(pn_tcp_recv(t.s, c, b, 4, t.now), PN_ETIMEDOUT);
     ck_assert_int_eq(pn_tcp_send(t.s, c, "x", 1, t.now), PN_ETIMEDOUT);

@@ -91,6 +91,47 @@ tt_inject(pn_tt *t, const pni_tcp_repr *r, const void *data, size_t len)
     tt_inject_from(t, t->peer, r, data, len);
 }
 
+void
+tt_inject_icmp(pn_tt *t, const uint8_t from[4], uint8_t type, uint8_t code, uint16_t next_mtu,
+               uint16_t sport, uint16_t dport, uint32_t seq)
+{
+    uint8_t *f = tt_frame;
+    uint8_t *q = f + 20 + 8; /* the quote */
+    pni_ip4_repr qip;
+    memset(&qip, 0, sizeof qip);
+    qip.hlen = 20;
+    qip.tot_len = 20 + 20 + 1000; /* as sent; only 8 bytes are quoted */
+    qip.id = 0x4321;
+    qip.df = 1;
+    qip.ttl = 63;
+    qip.proto = PNI_IPPROTO_TCP;
+    memcpy(qip.src, t->us, 4);
+    memcpy(qip.dst, t->peer, 4);
+    ck_assert_uint_eq(pni_wire_ip4_emit(&qip, q, 20), 20);
+    pni_put_be16(q + 20, sport);
+    pni_put_be16(q + 22, dport);
+    pni_put_be32(q + 24, seq);
+    size_t ilen = 8 + 28;
+    uint8_t *ic = f + 20;
+    memset(ic, 0, 8);
+    ic[0] = type;
+    ic[1] = code;
+    if (code == 4)
+        pni_put_be16(ic + 6, next_mtu);
+    pni_put_be16(ic + 2, (uint16_t)~pni_csum_fold(pni_csum_partial(ic, ilen, 0)));
+    pni_ip4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.hlen = 20;
+    ip.tot_len = (uint16_t)(20 + ilen);
+    ip.id = 0x99;
+    ip.ttl = 64;
+    ip.proto = PNI_IPPROTO_ICMP;
+    memcpy(ip.src, from, 4);
+    memcpy(ip.dst, t->us, 4);
+    ck_assert_uint_eq(pni_wire_ip4_emit(&ip, f, 20), 20);
+    ck_assert_int_eq(pn_inject_raw(t->s, f, ip.tot_len, t->now), 0);
+}
+
 int
 tt_out(pn_tt *t, pni_tcp_repr *r)
 {

@@ -42,6 +42,11 @@ void tt_inject(pn_tt *t, const pni_tcp_repr *r, const void *data, size_t len);
 /* Same with an explicit source address. */
 void tt_inject_from(pn_tt *t, const uint8_t src[4], const pni_tcp_repr *r, const void *data,
                     size_t len);
+/* An ICMP error (type, code, next_mtu for code 4) from `from` about a TCP
+ * segment the stack sent to the peer: the quote is its IP header and the
+ * first 8 bytes of a TCP header with sport, dport and seq. */
+void tt_inject_icmp(pn_tt *t, const uint8_t from[4], uint8_t type, uint8_t code,
+                    uint16_t next_mtu, uint16_t sport, uint16_t dport, uint32_t seq);
 /* Drain one frame: 1 and *r filled (payload copied to t->data, dlen) if it
  * was a TCP segment to the peer; 0 if nothing. Fails on non-TCP. */
 int tt_out(pn_tt *t, pni_tcp_repr *r);
