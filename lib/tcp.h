@@ -355,9 +355,10 @@ uint32_t pni_tcp_sack_fack(const pni_tcpcb *cb);
 int pni_tcp_sack_nexthole(const pni_tcpcb *cb, uint32_t from, uint32_t *seq, uint32_t *len);
 /* RFC 6675 pipe (simplified: holes below fack are lost). */
 uint32_t pni_tcp_sack_pipe(const pni_tcpcb *cb);
-/* Receive side: record [left, right) as held out of order. 0, or -1 when
- * it could not be recorded (the data must be dropped). */
-int pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right);
+/* Receive side: record [left, right) as held out of order, in at most
+ * max ranges (tcp.ooo_max_segs, clamped to 1..PNI_TCP_OOO_MAX). 0, or -1
+ * when it could not be recorded (the data must be dropped). */
+int pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right, uint32_t max);
 
 /* ---- lib/tcp_syncookie.c ---- */
 uint32_t pni_tcp_cookie_make(pn_stack *s, const pni_tcp_syn *sy, uint16_t mss);

@@ -397,7 +397,7 @@ take_data(pn_stack *s, pni_tcpcb *cb, const seginfo *si, uint32_t seq)
         return 0;
     }
     /* Out of order: hold it within the buffer, remember the range. */
-    if (pni_tcp_ooo_add(cb, seq, seq + si->plen) != 0) {
+    if (pni_tcp_ooo_add(cb, seq, seq + si->plen, s->cfg.tcp.ooo_max_segs) != 0) {
         PNI_STAT(s, tcp_ooo_drop);
         return 1;
     }

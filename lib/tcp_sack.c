@@ -4,7 +4,8 @@
  *
  * IMPLEMENTATION NOTES
  * - Both are small sorted arrays of disjoint [left, right) ranges inside
- *   the control block (PNI_TCP_SB_MAX, PNI_TCP_OOO_MAX entries): a SACK
+ *   the control block (PNI_TCP_SB_MAX, PNI_TCP_OOO_MAX entries; the
+ *   receiver uses at most tcp.ooo_max_segs of its PNI_TCP_OOO_MAX): a SACK
  *   flood or endless out-of-order data cannot grow memory. When the
  *   scoreboard is full the highest range is forgotten (we then only
  *   retransmit more than needed); when the out-of-order list is full a
@@ -136,15 +137,16 @@ pni_tcp_sack_pipe(const pni_tcpcb *cb)
 }
 
 int
-pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right)
+pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right, uint32_t max)
 {
-    uint8_t n0 = cb->n_ooo;
     uint8_t last = 0xff;
-    range_insert(cb->ooo, &cb->n_ooo, PNI_TCP_OOO_MAX, left, right, &last);
-    if (last == 0xff) {
-        (void)n0;
+    if (max < 1)
+        max = 1;
+    if (max > PNI_TCP_OOO_MAX)
+        max = PNI_TCP_OOO_MAX;
+    range_insert(cb->ooo, &cb->n_ooo, (uint8_t)max, left, right, &last);
+    if (last == 0xff)
         return -1;
-    }
     cb->ooo_last = last;
     return 0;
 }

@@ -108,17 +108,45 @@ START_TEST(test_tcp_unit_ooo_ranges_bounded)
     pni_tcpcb cb;
     memset(&cb, 0, sizeof cb);
     for (uint32_t i = 0; i < PNI_TCP_OOO_MAX; i++)
-        ck_assert_int_eq(pni_tcp_ooo_add(&cb, 1000 + i * 100, 1050 + i * 100), 0);
+        ck_assert_int_eq(pni_tcp_ooo_add(&cb, 1000 + i * 100, 1050 + i * 100, PNI_TCP_OOO_MAX), 0);
     /* above everything, no room: refused */
-    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 5000, 5010), -1);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 5000, 5010, PNI_TCP_OOO_MAX), -1);
     /* lower: evicts the highest */
-    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 900, 950), 0);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 900, 950, PNI_TCP_OOO_MAX), 0);
     ck_assert_uint_eq(cb.n_ooo, PNI_TCP_OOO_MAX);
     ck_assert_uint_eq(cb.ooo[0].left, 900);
     ck_assert_uint_eq(cb.ooo_last, 0);
     /* adjacent ranges merge */
-    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 950, 1000), 0);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 950, 1000, PNI_TCP_OOO_MAX), 0);
     ck_assert_uint_eq(cb.ooo[0].right, 1050);
+}
+END_TEST
+
+/* tcp.ooo_max_segs is honoured below the compile-time array size. */
+START_TEST(test_tcp_unit_ooo_ranges_config_limit)
+{
+    pni_tcpcb cb;
+    memset(&cb, 0, sizeof cb);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 1000, 1100, 2), 0);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 2000, 2100, 2), 0);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 3000, 3100, 2), -1);
+    ck_assert_uint_eq(cb.n_ooo, 2);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 500, 600, 2), 0); /* evicts 2000 */
+    ck_assert_uint_eq(cb.n_ooo, 2);
+    ck_assert_uint_eq(cb.ooo[0].left, 500);
+    ck_assert_uint_eq(cb.ooo[1].left, 1000);
+    /* merging needs no new slot */
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 1100, 1200, 2), 0);
+    ck_assert_uint_eq(cb.ooo[1].right, 1200);
+    /* a limit of 1, and out-of-range limits clamped */
+    memset(&cb, 0, sizeof cb);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 1000, 1100, 1), 0);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 2000, 2100, 1), -1);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 2000, 2100, 0), -1);
+    memset(&cb, 0, sizeof cb);
+    for (uint32_t i = 0; i < PNI_TCP_OOO_MAX; i++)
+        ck_assert_int_eq(pni_tcp_ooo_add(&cb, 1000 + i * 100, 1050 + i * 100, 1000), 0);
+    ck_assert_int_eq(pni_tcp_ooo_add(&cb, 5000, 5010, 1000), -1);
 }
 END_TEST
 
@@ -166,6 +194,7 @@ tcp_unit_suite(void)
     tcase_add_test(tc, test_tcp_unit_rtt_estimator);
     tcase_add_test(tc, test_tcp_unit_sack_scoreboard);
     tcase_add_test(tc, test_tcp_unit_ooo_ranges_bounded);
+    tcase_add_test(tc, test_tcp_unit_ooo_ranges_config_limit);
     tcase_add_test(tc, test_tcp_unit_syncookie_roundtrip);
     suite_add_tcase(s, tc);
     return s;
