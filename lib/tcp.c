@@ -122,6 +122,7 @@ pni_tcp_carve(pn_stack *s, pni_carver *c)
     memset(phash, 0xff, sizeof(uint32_t) * np);
     memset(shash, 0xff, sizeof(uint32_t) * nb);
     tp->eph_next = (uint16_t)pni_siphash(s->cfg.key, "tcpeph", 6);
+    tp->last_hit = PNI_NONE;
     return tp;
 }
 
@@ -164,17 +165,43 @@ tuple_hash(const pn_stack *s, const uint8_t la[4], uint16_t lp, const uint8_t ra
 
 static const uint8_t zero4[4] = {0, 0, 0, 0};
 
+/*
+ * Demux cache. The keyed SipHash of the 4-tuple costs about 600
+ * instructions, more than the rest of the lookup and a good part of a
+ * segment's whole receive path; a bulk transfer looks up the same
+ * connection for every segment. So the last control block found is
+ * remembered (tp->last_hit) and compared first. It is only a shortcut to
+ * an entry of the hash table, never a second source of truth: it is
+ * forgotten when that block leaves the table (hash_remove), and a hit
+ * still compares the whole tuple, so the answer is always the one the
+ * table walk would give. (It is written from a lookup on a const stack:
+ * it lives behind s->tcp and changes nothing anyone can observe.)
+ */
+static int
+tuple_is(const pni_tcpcb *cb, const uint8_t laddr[4], uint16_t lport, const uint8_t raddr[4],
+         uint16_t rport)
+{
+    return cb->lport == lport && cb->rport == rport && pni_ip_eq(cb->raddr, raddr) &&
+           pni_ip_eq(cb->laddr, laddr);
+}
+
 pni_tcpcb *
 pni_tcp_lookup(const pn_stack *s, const uint8_t laddr[4], uint16_t lport, const uint8_t raddr[4],
                uint16_t rport)
 {
-    const struct pni_tcp *tp = s->tcp;
+    struct pni_tcp *tp = s->tcp;
+    if (tp->last_hit != PNI_NONE) {
+        pni_tcpcb *cb = pni_tcp_cb(s, tp->last_hit);
+        if (cb != NULL && tuple_is(cb, laddr, lport, raddr, rport))
+            return cb;
+    }
     uint32_t i = tp->hash[tuple_hash(s, laddr, lport, raddr, rport) & tp->hmask];
     while (i != PNI_NONE) {
         pni_tcpcb *cb = pni_tcp_cb(s, i);
-        if (cb->lport == lport && cb->rport == rport && pni_ip_eq(cb->raddr, raddr) &&
-            pni_ip_eq(cb->laddr, laddr))
+        if (tuple_is(cb, laddr, lport, raddr, rport)) {
+            tp->last_hit = i;
             return cb;
+        }
         i = cb->hnext;
     }
     return NULL;
@@ -206,6 +233,8 @@ hash_remove(pn_stack *s, pni_tcpcb *cb)
     if (!(cb->t_flags & PNI_TF_HASHED))
         return;
     uint32_t idx = pni_tcp_idx(s, cb);
+    if (tp->last_hit == idx)
+        tp->last_hit = PNI_NONE;
     uint32_t *pp = &tp->hash[tuple_hash(s, cb->laddr, cb->lport, cb->raddr, cb->rport) & tp->hmask];
     while (*pp != PNI_NONE) {
         if (*pp == idx) {

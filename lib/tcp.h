@@ -237,6 +237,9 @@ struct pni_tcp {
     uint32_t hn;
     uint16_t eph_next;
     uint16_t pad_;
+    uint32_t last_hit;    /* demux cache: last control block found by
+                             pni_tcp_lookup, or PNI_NONE (see tcp.c) */
+    uint32_t pad2_;
     uint64_t cookie_last; /* last time a cookie was sent, or 0 */
     uint64_t chal_sec;    /* RFC 5961 7: current second */
     uint32_t chal_cnt;
