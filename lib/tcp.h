@@ -51,13 +51,18 @@ typedef struct pni_tcp_chunk {
 
 /* A byte queue over a chain of chunks. Byte 0 is at head->d[head_off];
  * len bytes are valid; chunks may extend past len (receive side: room for
- * out-of-order data). nch chunks are held. */
+ * out-of-order data). nch chunks are held. cur (chunk number cur_idx of
+ * the chain, or NULL) is a seek cursor: where the last seek landed, so
+ * that sequential access (the next segment to send, the next in-order
+ * data to store) finds its chunk in O(1) instead of walking from head. */
 typedef struct pni_tcpq {
     pni_tcp_chunk *head;
     pni_tcp_chunk *tail;
+    pni_tcp_chunk *cur;
     uint32_t len;
     uint16_t head_off;
     uint16_t nch;
+    uint16_t cur_idx;
 } pni_tcpq;
 
 /* Out-of-order ranges held (receive) and SACKed ranges (send scoreboard). */
@@ -145,6 +150,8 @@ typedef struct pni_tcpcb {
     uint32_t rcv_adv;    /* right edge advertised */
     uint32_t last_ack_sent;
     uint32_t rcv_unacked; /* bytes received since our last ACK */
+    uint32_t ack_mark;    /* stats.frames_out when our last ACK was queued
+                             (PNI_TF_ACKQ): unchanged = not drained yet */
 
     /* RFC 7323 */
     uint32_t ts_recent;

@@ -90,7 +90,7 @@ fill_tx(const pni_tcpcb *cb, pni_ip4_tx *tx)
 /* Build and send: header from r, payload len bytes from cb's send queue at
  * offset qoff (cb may be NULL when len is 0). */
 static int
-emit(pn_stack *s, const pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uint32_t len,
+emit(pn_stack *s, pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uint32_t len,
      const pni_ip4_tx *tx)
 {
     size_t olen = pni_wire_tcp_opts_len(r, layout);
@@ -204,6 +204,8 @@ pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t
     if (flags & PNI_TCP_ACK) {
         cb->last_ack_sent = cb->rcv_nxt;
         cb->rcv_unacked = 0;
+        cb->ack_mark = (uint32_t)s->stats.frames_out;
+        cb->t_flags |= PNI_TF_ACKQ;
         cb->t_flags &= ~PNI_TF_ACKNOW;
         if (cb->t_delack != PN_TIME_NEVER)
             cb->t_delack = PN_TIME_NEVER; /* stale heap key is harmless */
