@@ -7,8 +7,8 @@
 #   - the exec/s, crash and hang figures of each run are printed (and kept
 #     in build/fuzz/campaign/<t>/summary.txt);
 #   - every crash and hang is replayed through the ASan+UBSan replayer and
-#     copied to fuzz/crashes/<t>/ (to be fixed, then kept as regression
-#     inputs: make fuzz-smoke replays them);
+#     copied to fuzz/open/<t>/ (once fixed, move it to fuzz/crashes/<t>/,
+#     which make fuzz-smoke replays for ever, and add a unit test);
 #   - the queue is minimized with afl-cmin (and each input with afl-tmin
 #     when FUZZ_TMIN=1) into build/fuzz/campaign/<t>/cmin; with
 #     FUZZ_UPDATE_CORPUS=1 it replaces fuzz/corpus/<t> (commit it).
@@ -19,7 +19,6 @@ secs=${1:-3600}
 [ $# -gt 0 ] && shift
 targets=${*:-fuzz_stack fuzz_api}
 B=${BUILD:-build}
-make --no-print-directory BUILD="$B" fuzz-afl "$B/fuzz/asan/fuzz_stack" >/dev/null
 for t in $targets; do
   make --no-print-directory BUILD="$B" "$B/fuzz/afl/$t" "$B/fuzz/asan/$t" >/dev/null
 done
@@ -33,10 +32,10 @@ for t in $targets; do
   for f in "$out"/default/crashes/id* "$out"/default/hangs/id*; do
     [ -f "$f" ] || continue
     n=$((n + 1))
-    mkdir -p "fuzz/crashes/$t"
-    name=$(basename "$(dirname "$f")")-$(printf '%s' "$f" | cksum | cut -d' ' -f1)
-    cp "$f" "fuzz/crashes/$t/$name"
-    echo "-- $t: $f -> fuzz/crashes/$t/$name"
+    mkdir -p "fuzz/open/$t"
+    name=$(basename "$(dirname "$f")")-$(sha1sum "$f" | cut -c1-16)
+    cp "$f" "fuzz/open/$t/$name"
+    echo "-- $t: $f -> fuzz/open/$t/$name"
     timeout 60 "$B/fuzz/asan/$t" "$f" 2>&1 | tail -5 || true
   done
   echo "== $t: $n crashes/hangs"
@@ -49,13 +48,8 @@ for t in $targets; do
     done
   fi
   if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ] && [ -d "$out/cmin" ]; then
-    rm -rf "fuzz/corpus/$t"
-    mkdir -p "fuzz/corpus/$t"
-    # keep names short and stable: the content hash
-    for f in "$out"/cmin/*; do
-      cp "$f" "fuzz/corpus/$t/$(sha1sum "$f" | cut -c1-16)"
-    done
+    tools/fuzz-corpus-import.sh "$t" "$out/cmin"
     "$B/fuzz/asan/$t" "fuzz/corpus/$t" | tail -1
-    echo "   fuzz/corpus/$t: $(ls "fuzz/corpus/$t" | wc -l) inputs (commit them)"
+    echo "   commit fuzz/corpus/$t"
   fi
 done
