@@ -924,8 +924,14 @@ pn_tcp_recv(pn_stack *s, int sock, void *buf, size_t cap, uint64_t now)
         size_t n = pni_tcpq_read(s, &cb->rcvq, buf, cap);
         if (cb->rcvq.len == 0 && cb->n_ooo == 0)
             pni_tcpq_free(s, &cb->rcvq);
-        if (cb->state != PN_TCP_CLOSED && pni_tcp_wnd_update_due(cb))
-            pni_tcp_output(s, cb);
+        if (cb->state != PN_TCP_CLOSED) {
+            /* An ACK owed for a burst (tcp_in.c, delayed ACK) goes now,
+             * with the window this read reopened. */
+            if (cb->rcv_unacked > 0 && cb->t_delack <= s->now)
+                cb->t_flags |= PNI_TF_ACKNOW;
+            if ((cb->t_flags & PNI_TF_ACKNOW) || pni_tcp_wnd_update_due(cb))
+                pni_tcp_output(s, cb);
+        }
         return (int)n;
     }
     if (cb->rcvq.len > 0)

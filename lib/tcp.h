@@ -100,6 +100,7 @@ typedef struct pni_seqrange {
 #define PNI_TF_SYNRXT 0x00400000u    /* the SYN was retransmitted */
 #define PNI_TF_CONNECTED 0x00800000u /* reached ESTABLISHED once */
 #define PNI_TF_KEEPPROBE 0x01000000u /* t_keep is counting probes */
+#define PNI_TF_ACKQ 0x02000000u      /* an ACK went out at ack_mark drains */
 
 typedef struct pni_tcpcb {
     /* identity and demux */
@@ -298,7 +299,7 @@ int pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, s
                    size_t n);
 /* Copy n bytes at offset off into dst, returning their partial checksum
  * (the copy and the sum in one pass over the bytes). */
-uint64_t pni_tcpq_copy_csum(const pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n);
+uint64_t pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n);
 size_t pni_tcpq_read(pn_stack *s, pni_tcpq *q, uint8_t *dst, size_t n);
 void pni_tcpq_drop(pn_stack *s, pni_tcpq *q, uint32_t n);
 

@@ -771,14 +771,43 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
         cb->t_flags |= PNI_TF_ACKNOW; /* FIN beyond a hole: ask again */
     }
 
-    /* Delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2): at least every
-     * delack_segs full-sized segments, else within delack_us. */
+    /*
+     * Delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2): an ACK at least every
+     * delack_segs full-sized segments, else within delack_us.
+     *
+     * "Every second segment" counts segments as they arrive, and with a
+     * packet-in/packet-out stack arrival is pn_inject_raw: a caller that
+     * injects a burst (everything its link delivered since it last looked)
+     * and only then drains hands us the burst at one instant, as an
+     * interrupt with GRO/LRO hands Linux one aggregated segment. Linux
+     * then sends one ACK for the aggregate (tcp_rcv_established ->
+     * __tcp_ack_snd_check: "more than one full frame received" -> ACK
+     * now, once). We do the same: the first delack_segs of a burst get
+     * their ACK at once, as always; if more data arrives while that ACK
+     * still sits in the egress queue undrained (stats.frames_out has not
+     * moved since, see ack_mark), a second ACK would reach the wire at the
+     * same instant as the first, both only older than necessary. So the
+     * ACK is owed instead: t_delack = now, and it is built, once, covering
+     * the whole burst, by whichever comes first of pn_tcp_recv (where it
+     * also carries the reopened window), data we send, or pn_poll (the
+     * deadline is now, so pn_next_deadline says to poll at once). On the
+     * wire nothing is later than it would have been: the caller drains
+     * no sooner than it injects. A caller that drains after every inject
+     * (the vector runner, the test link) sees exactly the old behaviour.
+     * Out-of-order data, holes filled and QUICKACK still ACK at once.
+     */
     if (cb->rcv_unacked > 0 && !(cb->t_flags & PNI_TF_ACKNOW)) {
         uint32_t mss = cb->rcv_mss > cb->t_maxseg ? cb->rcv_mss : cb->t_maxseg;
-        if ((cb->t_flags & PNI_TF_QUICKACK) || cb->rcv_unacked >= (uint32_t)t->delack_segs * mss)
+        if (cb->t_flags & PNI_TF_QUICKACK) {
             cb->t_flags |= PNI_TF_ACKNOW;
-        else if (cb->t_delack == PN_TIME_NEVER)
+        } else if (cb->rcv_unacked >= (uint32_t)t->delack_segs * mss) {
+            if ((cb->t_flags & PNI_TF_ACKQ) && cb->ack_mark == (uint32_t)s->stats.frames_out)
+                cb->t_delack = s->now; /* owed: one ACK for the burst */
+            else
+                cb->t_flags |= PNI_TF_ACKNOW;
+        } else if (cb->t_delack == PN_TIME_NEVER) {
             cb->t_delack = s->now + t->delack_us;
+        }
     }
     if (cb->state == PN_TCP_TIME_WAIT && !(fl & PNI_TCP_FIN) && si->plen == 0 &&
         !(cb->t_flags & PNI_TF_ACKNOW))
