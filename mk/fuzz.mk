@@ -24,7 +24,7 @@
 
 AFL_CC ?= afl-clang-fast
 AFL_FUZZ ?= afl-fuzz
-FUZZ_SMOKE_SECONDS ?= 6
+FUZZ_SMOKE_SECONDS ?= 5
 SECONDS ?= 60
 TARGET ?= stack
 
