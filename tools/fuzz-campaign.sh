@@ -40,7 +40,7 @@ for t in $targets; do
   done
   echo "== $t: $n crashes/hangs"
   rm -rf "$out/cmin"
-  AFL_SKIP_BIN_CHECK=1 afl-cmin -i "$out/default/queue" -o "$out/cmin" -t 2000 -- "$B/fuzz/afl/$t" >/dev/null 2>&1 || \
+  afl-cmin -i "$out/default/queue" -o "$out/cmin" -t 2000 -- "$B/fuzz/afl/$t" >/dev/null 2>&1 || \
     echo "   afl-cmin failed; queue left in $out/default/queue"
   if [ "${FUZZ_TMIN:-0}" = 1 ] && [ -d "$out/cmin" ]; then
     for f in "$out"/cmin/*; do

@@ -25,7 +25,7 @@ mkdir -p "$out"
 # Containers rarely let afl-fuzz set the core pattern or the CPU governor;
 # neither matters for correctness.
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
-       AFL_FAST_CAL=1 AFL_SKIP_BIN_CHECK=1 AFL_IGNORE_SEED_PROBLEMS=1
+       AFL_FAST_CAL=1
 [ "$mode" = --smoke ] && export AFL_NO_AFFINITY=1
 # -t 1000: one input may take up to a second (long timer runs) before
 # counting as a hang.
