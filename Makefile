@@ -53,6 +53,7 @@ SUITES_H  := $(BUILD)/tests/suites.h
 # Fragments (mk/*.mk: demo, vectors, fuzz, bench, cross builds, ...) append
 # to these; they are included here so that the rules below see their values.
 TEST_EXTRA :=
+TEST_EXTRA_SAN :=
 PHONY_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
 
@@ -112,8 +113,25 @@ test-plain: check-deps
 test-san: check-deps
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 check-run
 
-test: test-plain test-san test-install $(TEST_EXTRA)
-	@echo "make test: all checks passed"
+# Two lanes on two cores: the plain lane (plain suites, install test and
+# the TEST_EXTRA checks) and the sanitizer lane (ASan+UBSan suites, then the
+# TEST_EXTRA_SAN checks, which build in $(BUILD)/asan). The plain library is
+# built first so that neither lane rebuilds what the other reads. The
+# sanitizer lane's output is printed after the plain lane's.
+test: check-deps
+	@$(MAKE) --no-print-directory lib
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/test-lane-san.rc; \
+	( $(MAKE) --no-print-directory test-san $(TEST_EXTRA_SAN) > $(BUILD)/test-lane-san.log 2>&1; \
+	  echo $$? > $(BUILD)/test-lane-san.rc ) & \
+	$(MAKE) --no-print-directory test-plain test-install $(TEST_EXTRA); rc=$$?; \
+	wait; \
+	echo "==== sanitizer lane (ASan+UBSan): $(BUILD)/test-lane-san.log ===="; \
+	cat $(BUILD)/test-lane-san.log; \
+	src=$$(cat $(BUILD)/test-lane-san.rc 2>/dev/null || echo 1); \
+	if [ $$rc -ne 0 ] || [ $$src -ne 0 ]; then \
+	  echo "make test: FAILED (plain lane exit $$rc, sanitizer lane exit $$src)"; exit 1; fi; \
+	echo "make test: all checks passed"
 
 # ---- install ----------------------------------------------------------------
 

@@ -23,7 +23,8 @@ PD_CFLAGS := $(CFLAGS_BASE) -D_GNU_SOURCE $(WARN) -Wno-missing-prototypes -Itest
              $(SANFLAGS) $(EXTRA_CFLAGS)
 
 PHONY_EXTRA += pktrun vectors-run pd-adapter pd-driver-run test-pd-adapter conformance
-TEST_EXTRA += test-pd-adapter
+# In the sanitizer lane of make test: it builds in $(BUILD)/asan too.
+TEST_EXTRA_SAN += test-pd-adapter
 
 pktrun: $(PKTRUN)
 $(PKTRUN): tests/pkt/cli/pktrun.c $(VEC_OBJ) $(LIB_A)
