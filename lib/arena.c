@@ -9,6 +9,8 @@
  *   PNI_ALIGN) and an in-use byte per object. Free objects are linked
  *   through their first word. The in-use bytes catch a double free or a
  *   foreign pointer before it can corrupt the free list.
+ * - pni_pool_at and pni_pool_index are static inline in pn_internal.h:
+ *   they are on every packet's path (handle lookups, allocation).
  */
 #include "pn_internal.h"
 
@@ -71,12 +73,6 @@ pni_pool_alloc(pni_pool *p)
     return obj;
 }
 
-uint32_t
-pni_pool_index(const pni_pool *p, const void *obj)
-{
-    return (uint32_t)(((const uint8_t *)obj - p->base) / p->obj_size);
-}
-
 int
 pni_pool_free(pni_pool *p, void *obj)
 {
@@ -95,12 +91,4 @@ pni_pool_free(pni_pool *p, void *obj)
     p->free_head = obj;
     p->st->used--;
     return 0;
-}
-
-void *
-pni_pool_at(const pni_pool *p, uint32_t idx)
-{
-    if (idx >= p->count || p->inuse[idx] == 0)
-        return NULL;
-    return p->base + (size_t)idx * p->obj_size;
 }

@@ -62,8 +62,23 @@ void pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, p
 void *pni_pool_alloc(pni_pool *p);                 /* NULL when empty (counted failed) */
 /* Returns 0, or -1 for a pointer not from this pool or already free. */
 int pni_pool_free(pni_pool *p, void *obj);
-uint32_t pni_pool_index(const pni_pool *p, const void *obj);
-void *pni_pool_at(const pni_pool *p, uint32_t idx); /* NULL if idx out of range or free */
+
+/* Index of obj, which must be an object of p (in use or free). Inline:
+ * it runs for every allocation and every handle-to-object step. */
+static inline uint32_t
+pni_pool_index(const pni_pool *p, const void *obj)
+{
+    return (uint32_t)((size_t)((const uint8_t *)obj - p->base) / p->obj_size);
+}
+
+/* The object at idx, or NULL if idx is out of range or the object free. */
+static inline void *
+pni_pool_at(const pni_pool *p, uint32_t idx)
+{
+    if (idx >= p->count || p->inuse[idx] == 0)
+        return NULL;
+    return p->base + (size_t)idx * p->obj_size;
+}
 
 /* ---------------------------------------------------------------------
  * Packet buffers (lib/buf.c), after lwIP's pbuf
