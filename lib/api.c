@@ -176,6 +176,7 @@ pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err)
     s->ip_id_next = (uint32_t)pni_siphash(c.key, "ipid", 4);
     s->udp_next_eph = 0;
     pni_route_init(s);
+    pni_neigh_init(s);
 out:
     if (err != NULL)
         *err = e;

@@ -33,6 +33,18 @@
  *   (deterministic).
  * - An expired REACHABLE entry is freed by poll, or at once when a resolve
  *   finds it stale, so a send after expiry asks again.
+ * - Earliest deadline in O(1): pn_next_deadline runs once or twice per
+ *   caller loop turn, so it must not walk the table. s->neigh_next caches
+ *   the minimum deadline of the live entries (PN_TIME_NEVER when none).
+ *   Every deadline change goes through set_deadline(): a new deadline
+ *   below the cache lowers it at once; when the entry that held the
+ *   minimum moves later or is freed, the cache is marked dirty, and each
+ *   of the three entry points (resolve, ARP input, poll) rescans once
+ *   before returning (settle()). The rescan is O(entries), like the find()
+ *   those paths already make, and happens only when the earliest entry
+ *   changes (an ARP refresh of it, its expiry), never per data packet. So
+ *   the cache is exact between any two calls, not just a lower bound
+ *   (debug builds compare it with a full scan).
  */
 #include "pn_internal.h"
 
@@ -48,6 +60,41 @@ static pni_neigh *
 nat(const pn_stack *s, uint32_t i)
 {
     return pni_pool_at(&s->pool[PN_POOL_NEIGH], i);
+}
+
+/* Minimum deadline over the live entries, by a full walk. */
+static uint64_t
+scan_deadline(const pn_stack *s)
+{
+    uint64_t d = PN_TIME_NEVER;
+    for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
+        const pni_neigh *n = nat(s, i);
+        if (n != NULL && n->deadline < d)
+            d = n->deadline;
+    }
+    return d;
+}
+
+/* Change n's deadline, keeping s->neigh_next exact (see notes). */
+static void
+set_deadline(pn_stack *s, pni_neigh *n, uint64_t d)
+{
+    uint64_t old = n->deadline;
+    n->deadline = d;
+    if (d < s->neigh_next)
+        s->neigh_next = d;
+    else if (d != old && old == s->neigh_next)
+        s->neigh_dirty = 1;
+}
+
+/* Rescan when the earliest entry moved later or left. */
+static void
+settle(pn_stack *s)
+{
+    if (s->neigh_dirty) {
+        s->neigh_dirty = 0;
+        s->neigh_next = scan_deadline(s);
+    }
 }
 
 static pni_neigh *
@@ -80,6 +127,7 @@ static void
 release(pn_stack *s, pni_neigh *n)
 {
     drop_held(s, n, &s->stats.arp_resolve_fail);
+    set_deadline(s, n, PN_TIME_NEVER);
     pni_pool_free(npool(s), n);
 }
 
@@ -119,7 +167,7 @@ send_request(pn_stack *s, pni_neigh *n)
             memset(src, 0, 4);
     }
     n->tries++;
-    n->deadline = s->now + s->cfg.arp_retry_us;
+    set_deadline(s, n, s->now + s->cfg.arp_retry_us);
     arp_send(s, PNI_ARP_REQUEST, src, zero_mac, n->ip, bcast_mac);
 }
 
@@ -130,7 +178,7 @@ learn(pn_stack *s, pni_neigh *n, const uint8_t mac[6])
     memcpy(n->mac, mac, 6);
     n->state = PNI_NEIGH_REACHABLE;
     n->tries = 0;
-    n->deadline = s->now + s->cfg.neigh_ttl_us;
+    set_deadline(s, n, s->now + s->cfg.neigh_ttl_us);
     n->used = s->now;
     pni_buf *q = n->hold_head;
     n->hold_head = NULL;
@@ -144,7 +192,8 @@ learn(pn_stack *s, pni_neigh *n, const uint8_t mac[6])
     }
 }
 
-/* A fresh entry for ip: a free slot, else the LRU REACHABLE one. */
+/* A fresh entry for ip: a free slot, else the LRU REACHABLE one. Its
+ * deadline is PN_TIME_NEVER until the caller sets one. */
 static pni_neigh *
 new_entry(pn_stack *s, const uint8_t ip[4])
 {
@@ -159,16 +208,17 @@ new_entry(pn_stack *s, const uint8_t ip[4])
         }
         if (n == NULL)
             return NULL;
+        set_deadline(s, n, PN_TIME_NEVER); /* the old mapping leaves */
     }
     memset(n, 0, sizeof *n);
+    n->deadline = PN_TIME_NEVER;
     memcpy(n->ip, ip, 4);
     n->used = s->now;
     return n;
 }
 
-/* see pn_internal.h */
-int
-pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
+static int
+resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
 {
     pni_neigh *n = find(s, nh);
     if (n != NULL && n->state == PNI_NEIGH_REACHABLE) {
@@ -206,8 +256,16 @@ pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6]
 }
 
 /* see pn_internal.h */
-void
-pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth)
+int
+pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
+{
+    int r = resolve(s, nh, pkt, mac);
+    settle(s);
+    return r;
+}
+
+static void
+arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth)
 {
     (void)eth;
     pni_arp_repr a;
@@ -253,6 +311,14 @@ pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth)
 
 /* see pn_internal.h */
 void
+pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth)
+{
+    arp_input(s, frame, eth);
+    settle(s);
+}
+
+/* see pn_internal.h */
+void
 pni_neigh_poll(pn_stack *s)
 {
     for (uint32_t i = 0; i < npool(s)->count; i++) {
@@ -264,17 +330,25 @@ pni_neigh_poll(pn_stack *s)
         else
             release(s, n); /* gave up, or expired */
     }
+    settle(s);
+}
+
+/* see pn_internal.h */
+void
+pni_neigh_init(pn_stack *s)
+{
+    s->neigh_next = PN_TIME_NEVER;
+    s->neigh_dirty = 0;
 }
 
 /* see pn_internal.h */
 uint64_t
 pni_neigh_deadline(const pn_stack *s)
 {
-    uint64_t d = PN_TIME_NEVER;
-    for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
-        const pni_neigh *n = nat(s, i);
-        if (n != NULL && n->deadline < d)
-            d = n->deadline;
-    }
-    return d;
+    if (s->neigh_dirty) /* only inside a callback run mid-update */
+        return scan_deadline(s);
+#ifdef PN_DEBUG
+    PNI_ASSERT(s->neigh_next == scan_deadline(s));
+#endif
+    return s->neigh_next;
 }

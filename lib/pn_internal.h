@@ -256,6 +256,8 @@ struct pn_stack {
 
     /* ARP cache: neigh_entries entries, in pool[PN_POOL_NEIGH]
        (walked by index; in-use byte tells live ones) */
+    uint64_t neigh_next;   /* earliest deadline of a live entry (exact) */
+    uint8_t neigh_dirty;   /* neigh_next to rescan before returning */
 
     /* reassembly: pool[PN_POOL_REASS], live slots on an age list */
     uint32_t reass_bytes;
@@ -327,7 +329,9 @@ void pni_neigh_arp_input(pn_stack *s, pni_buf *frame, const pni_eth_repr *eth);
  * and return 1; 0 when mac is filled and pkt not consumed. */
 int pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6]);
 void pni_neigh_poll(pn_stack *s);
+/* Earliest deadline of the cache, O(1) (cached; see lib/neigh.c). */
 uint64_t pni_neigh_deadline(const pn_stack *s);
+void pni_neigh_init(pn_stack *s);
 
 /* ---- route (lib/route.c) ---- */
 
