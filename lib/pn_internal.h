@@ -238,6 +238,27 @@ typedef struct pni_udp_sock {
 
 struct pni_tcp; /* lib/tcp.h */
 
+/* Route cache (lib/route.c): the result of a lookup for dst, valid while
+ * gen equals the stack's route_gen (0 = empty). */
+#define PNI_RCACHE_N 8
+typedef struct pni_rcache {
+    uint8_t dst[4];
+    uint8_t src[4];
+    uint8_t nh[4];
+    uint32_t gen;
+} pni_rcache;
+
+/* IP ID cache (lib/ip4.c): the keyed hash of (src, dst, proto), low 16
+ * bits, so that a datagram to a known destination costs no SipHash. */
+#define PNI_IDCACHE_N 8
+typedef struct pni_idcache {
+    uint8_t src[4];
+    uint8_t dst[4];
+    uint8_t proto;
+    uint8_t valid;
+    uint16_t h;
+} pni_idcache;
+
 struct pn_stack {
     pn_config cfg;
     uint64_t now;          /* never goes backwards */
@@ -253,6 +274,10 @@ struct pn_stack {
 
     /* routing */
     pni_route_ent routes[PN_MAX_ADDRS + PN_MAX_ROUTES];
+    uint32_t route_gen;    /* bumped on every table change (never 0) */
+    uint32_t dbcast[PN_MAX_ADDRS]; /* directed broadcast per address, or
+                                      0 for none (prefix > 30) */
+    pni_rcache rcache[PNI_RCACHE_N];
 
     /* ARP cache: neigh_entries entries, in pool[PN_POOL_NEIGH]
        (walked by index; in-use byte tells live ones) */
@@ -272,6 +297,7 @@ struct pn_stack {
     uint64_t icmp_last;
 
     uint32_t ip_id_next;
+    pni_idcache idcache[PNI_IDCACHE_N];
 
     struct pni_tcp *tcp;   /* NULL when tcp.max_socks == 0 */
 };
@@ -338,8 +364,10 @@ void pni_neigh_init(pn_stack *s);
 /* Longest-prefix match for dst. Fills the chosen source address (route's
  * src, else the interface address on the matching connected network, else
  * the first address) and next hop (gateway, or dst itself when on link).
- * Returns 0 or PN_ENETUNREACH. Limited broadcast goes out on link. */
-int pni_route_lookup(const pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4]);
+ * Returns 0 or PN_ENETUNREACH. Limited broadcast goes out on link.
+ * Successful results are cached per destination until the table changes
+ * (s->route_gen), hence the non-const stack. */
+int pni_route_lookup(pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4]);
 void pni_route_init(pn_stack *s);
 /* 1 if a is one of our addresses. */
 int pni_ip4_is_local(const pn_stack *s, const uint8_t a[4]);

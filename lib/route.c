@@ -18,7 +18,18 @@
  * - 255.255.255.255 never needs a route: it goes out on the link (RFC 919,
  *   RFC 1122 3.3.6), from the first address.
  * - Directed broadcasts are recognised for prefixes up to /30; a /31
- *   (RFC 3021) or /32 network has none.
+ *   (RFC 3021) or /32 network has none. They are computed once at init
+ *   (s->dbcast; the addresses never change after pn_stack_new).
+ * - Route cache: every datagram sent does a lookup (twice for UDP: the
+ *   socket layer to pick the source, IP to pick the next hop), so the
+ *   result for a destination is kept in a small direct-mapped cache
+ *   (s->rcache, PNI_RCACHE_N entries, slot chosen from the address bytes).
+ *   An entry is valid while its gen equals s->route_gen, which
+ *   pn_route_add and pn_route_del bump: any change to the table empties
+ *   the whole cache at once. Only successes are cached. The result is a
+ *   pure function of (dst, table, addresses), so a hit gives exactly what
+ *   a walk would; an attacker choosing colliding destinations only causes
+ *   misses, which cost one walk, as before the cache.
  */
 #include "pn_internal.h"
 
@@ -47,11 +58,31 @@ set_static(pni_route_ent *e, const pn_route *r)
     e->in_use = 1;
 }
 
+/* A table change: every cached lookup is stale. */
+static void
+table_changed(pn_stack *s)
+{
+    if (++s->route_gen == 0) {
+        /* wrapped: entries of generation 0 must not look valid */
+        memset(s->rcache, 0, sizeof s->rcache);
+        s->route_gen = 1;
+    }
+}
+
 /* see pn_internal.h */
 void
 pni_route_init(pn_stack *s)
 {
     memset(s->routes, 0, sizeof s->routes);
+    memset(s->rcache, 0, sizeof s->rcache);
+    s->route_gen = 1;
+    for (unsigned i = 0; i < PN_MAX_ADDRS; i++) {
+        s->dbcast[i] = 0;
+        if (i < s->cfg.n_addrs && s->cfg.addrs[i].prefix_len <= 30) {
+            uint32_t m = mask_of(s->cfg.addrs[i].prefix_len);
+            s->dbcast[i] = (pni_be32(s->cfg.addrs[i].addr.b) & m) | ~m;
+        }
+    }
     unsigned k = 0;
     for (unsigned i = 0; i < s->cfg.n_addrs; i++) {
         pni_route_ent *e = &s->routes[k++];
@@ -92,9 +123,8 @@ first_addr(const pn_stack *s, uint8_t src[4])
         memset(src, 0, 4);
 }
 
-/* see pn_internal.h */
-int
-pni_route_lookup(const pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4])
+static int
+lookup(const pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4])
 {
     if (pni_ip4_is_bcast(dst)) {
         first_addr(s, src);
@@ -128,6 +158,26 @@ pni_route_lookup(const pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_
     return 0;
 }
 
+/* see pn_internal.h */
+int
+pni_route_lookup(pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4])
+{
+    pni_rcache *c = &s->rcache[(dst[2] ^ dst[3]) & (PNI_RCACHE_N - 1)];
+    if (c->gen == s->route_gen && pni_ip_eq(c->dst, dst)) {
+        memcpy(src, c->src, 4);
+        memcpy(nh, c->nh, 4);
+        return 0;
+    }
+    int rc = lookup(s, dst, src, nh);
+    if (rc == 0) {
+        memcpy(c->dst, dst, 4);
+        memcpy(c->src, src, 4);
+        memcpy(c->nh, nh, 4);
+        c->gen = s->route_gen;
+    }
+    return rc;
+}
+
 /* see purenet.h */
 int
 pn_route_add(pn_stack *s, const pn_route *r)
@@ -156,6 +206,7 @@ pn_route_add(pn_stack *s, const pn_route *r)
     if (slot == NULL)
         return PN_ENOBUFS;
     *slot = tmp;
+    table_changed(s);
     return 0;
 }
 
@@ -171,6 +222,7 @@ pn_route_del(pn_stack *s, pn_ip4 dest, uint8_t prefix_len)
         pni_route_ent *e = &s->routes[i];
         if (e->in_use && !e->connected && e->prefix_len == prefix_len && pni_ip_eq(e->dest, d)) {
             memset(e, 0, sizeof *e);
+            table_changed(s);
             return 0;
         }
     }
@@ -191,17 +243,12 @@ pni_ip4_is_local(const pn_stack *s, const uint8_t a[4])
 int
 pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
 {
-    if (pni_ip4_is_bcast(a))
-        return 1;
     uint32_t x = pni_be32(a);
-    for (unsigned i = 0; i < s->cfg.n_addrs; i++) {
-        const pn_ifaddr *ia = &s->cfg.addrs[i];
-        if (ia->prefix_len > 30)
-            continue;
-        uint32_t m = mask_of(ia->prefix_len);
-        if (x == ((pni_be32(ia->addr.b) & m) | ~m))
+    if (x == 0xffffffffu)
+        return 1;
+    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
+        if (x == s->dbcast[i])
             return 1;
-    }
     return 0;
 }
 
