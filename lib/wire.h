@@ -77,6 +77,10 @@ const char *pni_wire_strerror(int err);
  * with pni_csum_swap (RFC 1071 section 2 (B), byte order independence). */
 uint64_t pni_csum_partial(const void *p, size_t len, uint64_t sum);
 uint64_t pni_csum_swap(uint64_t sum);
+/* Copy len bytes from src to dst (not overlapping) and return sum plus
+ * the partial sum of the bytes copied, as pni_csum_partial(dst, len, sum)
+ * would: one pass over data the caller is copying anyway. */
+uint64_t pni_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
 /* Fold a partial sum to 16 bits (not complemented). */
 uint16_t pni_csum_fold(uint64_t sum);
 /* The checksum field value: ~fold(partial(p, len)). */

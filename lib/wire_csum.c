@@ -20,12 +20,33 @@
  *   every host. Endianness comes from __BYTE_ORDER__ at compile time; with
  *   an unknown compiler we fall back to byte-wise big-endian loads, which
  *   are correct everywhere, only slower.
- * - Tail bytes (len % 4) are copied into a zeroed 4-byte group at their
+ * - Wide path (64-bit targets, UINTPTR_MAX > 2^32, known byte order):
+ *   8-byte groups, loaded in host order like the 4-byte ones, are added
+ *   into 64-bit accumulators, and each carry out of bit 63 is counted
+ *   apart ("c += (a < w)" after "a += w": compilers emit add + adc). An
+ *   8-byte group holds four 16-bit words at weights 2^0, 2^16, 2^32, 2^48,
+ *   all 1 modulo 0xffff, so the byte-order argument above holds; a carry
+ *   is worth 2^64, also 1 modulo 0xffff (2^64 - 1 is a multiple of
+ *   0xffff), so the carry count is simply added back at the end. With two
+ *   accumulator pairs (independent chains) and 64 bytes per turn, gcc 12
+ *   and clang 14 make about 22 instructions per 64 bytes on x86-64: 0.35
+ *   per byte against 0.85 for the 4-byte loop. (An unsigned __int128
+ *   accumulator is the same arithmetic, but gcc 12 spills it.) A counter
+ *   gains at most one per 8 bytes, so neither overflows.
+ * - Narrow path (everything else, e.g. Cortex-M, where 64-bit adds are two
+ *   instructions anyway): 4-byte groups into four 64-bit accumulators,
+ *   which take at most 2^32 additions of values below 2^32 before they
+ *   could overflow; the loop folds every 2^30 bytes (CHUNK) so that any
+ *   size_t length is safe. The wide path uses the same chunking; it does
+ *   not need it, and it costs nothing.
+ * - Tail bytes (len % 8, or % 4) are copied into a zeroed group at their
  *   natural positions, so an odd final byte is padded with a zero on its
  *   right exactly as RFC 1071 section 4.1 pads it, on both byte orders.
- * - The 64-bit local accumulator takes at most 2^32 additions of values
- *   below 2^32 before it could overflow; the loop folds every 2^30 bytes
- *   so that any size_t length is safe.
+ * - pni_csum_copy copies and sums. It is memcpy followed by the sum of the
+ *   destination while it is still in the L1 cache, in pieces of COPY_PIECE
+ *   bytes: measured under callgrind, a scalar loop that loads, stores and
+ *   adds each word costs more instructions than the C library's vector
+ *   memcpy plus the wide sum.
  * - The public "partial sum" is a canonical BE-word accumulator; joining it
  *   with another uses an end-around-carry 64-bit add (2^64 - 1 is a
  *   multiple of 0xffff), so callers may add partial sums freely.
@@ -105,6 +126,79 @@ swap16(uint16_t v)
     return (uint16_t)((v << 8) | (v >> 8));
 }
 
+#if UINTPTR_MAX > 0xffffffffu && (HOST_LE || HOST_BE)
+
+/* Load eight bytes as one 64-bit group (host order, see notes). */
+static uint64_t
+load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms. */
+static uint16_t
+sum_chunk(const uint8_t *p, size_t len)
+{
+    /* Sums a0, a1 and their carry counts c0, c1: two independent chains. */
+    uint64_t a0 = 0, a1 = 0, c0 = 0, c1 = 0, w;
+#define ADD(a, c, off) (w = load64(p + (off)), (a) += w, (c) += (a) < w)
+    while (len >= 64) {
+        ADD(a0, c0, 0);
+        ADD(a1, c1, 8);
+        ADD(a0, c0, 16);
+        ADD(a1, c1, 24);
+        ADD(a0, c0, 32);
+        ADD(a1, c1, 40);
+        ADD(a0, c0, 48);
+        ADD(a1, c1, 56);
+        p += 64;
+        len -= 64;
+    }
+    while (len >= 8) {
+        ADD(a0, c0, 0);
+        p += 8;
+        len -= 8;
+    }
+    /* Tail: a 4-byte, a 2-byte group and an odd byte, loaded in host
+     * order as well. They start at even offsets, where every 16-bit lane
+     * of any group width has weight 1 modulo 0xffff, so they join the same
+     * accumulator. The odd byte is the high byte of a zero-padded BE word
+     * (RFC 1071 4.1): value b << 8, which is b in host order on LE. */
+    if (len & 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        a1 += v;
+        c1 += a1 < v;
+        p += 4;
+    }
+    if (len & 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        a1 += v;
+        c1 += a1 < v;
+        p += 2;
+    }
+    if (len & 1) {
+#if HOST_LE
+        uint64_t v = p[0];
+#else
+        uint64_t v = (uint64_t)p[0] << 8;
+#endif
+        a1 += v;
+        c1 += a1 < v;
+    }
+#undef ADD
+    uint16_t s = fold64(add64(add64(a0, a1), c0 + c1));
+#if HOST_LE
+    s = swap16(s);
+#endif
+    return s;
+}
+
+#else /* narrow path */
+
 /* Load four bytes as one 32-bit group in the order the fold expects. */
 static uint32_t
 load32(const uint8_t *p)
@@ -148,6 +242,7 @@ sum_chunk(const uint8_t *p, size_t len)
 #endif
     return s;
 }
+#endif /* wide or narrow path */
 
 uint64_t
 pni_csum_partial(const void *data, size_t len, uint64_t sum)
@@ -159,6 +254,27 @@ pni_csum_partial(const void *data, size_t len, uint64_t sum)
         len -= CHUNK;
     }
     return add64(sum, sum_chunk(p, len));
+}
+
+/* Bytes copied before they are summed, small enough to stay in L1. */
+#define COPY_PIECE ((size_t)4096)
+
+uint64_t
+pni_csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
+{
+    uint8_t *d = dst;
+    const uint8_t *p = src;
+    uint64_t part = 0;
+    size_t done = 0;
+    /* Pieces are even, so every piece's sum joins without a swap. */
+    while (len - done > COPY_PIECE) {
+        memcpy(d + done, p + done, COPY_PIECE);
+        part = add64(part, sum_chunk(d + done, COPY_PIECE));
+        done += COPY_PIECE;
+    }
+    memcpy(d + done, p + done, len - done);
+    part = add64(part, sum_chunk(d + done, len - done));
+    return add64(sum, fold64(part));
 }
 
 uint64_t

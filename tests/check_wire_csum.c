@@ -252,6 +252,51 @@ START_TEST(test_csum_large_and_unaligned)
 }
 END_TEST
 
+/* Carry-heavy data: all-ones and near-all-ones words make every 64-bit
+ * add carry out (the wide path's add-with-carry and end-around add). */
+START_TEST(test_csum_all_ones_carries)
+{
+    static uint8_t buf[9000 + 8];
+    uint64_t st = 0xffff;
+    for (int iter = 0; iter < 300; iter++) {
+        size_t len = (size_t)(pn_test_rand(&st) % 9000);
+        size_t off = (size_t)(pn_test_rand(&st) % 8);
+        memset(buf + off, 0xff, len);
+        if (iter & 1) /* a few other bytes among the ones */
+            for (int k = 0; k < 4 && len > 0; k++)
+                buf[off + pn_test_rand(&st) % len] = (uint8_t)pn_test_rand(&st);
+        uint16_t want = ref_sum(buf + off, len);
+        ck_assert_msg(same_oc(pni_csum_fold(pni_csum_partial(buf + off, len, 0)), want),
+                      "len %zu off %zu", len, off);
+    }
+}
+END_TEST
+
+/* pni_csum_copy copies exactly and sums like pni_csum_partial, for every
+ * alignment of source and destination, across its internal pieces, with
+ * a running sum carried in. */
+START_TEST(test_csum_copy_matches_reference)
+{
+    static uint8_t src[12000 + 8], dst[12000 + 16];
+    uint64_t st = 0xc0b1;
+    for (int iter = 0; iter < 600; iter++) {
+        size_t len = (size_t)(pn_test_rand(&st) % (iter < 400 ? 200 : 12000));
+        size_t so = (size_t)(pn_test_rand(&st) % 8), d_o = (size_t)(pn_test_rand(&st) % 8);
+        fill_rand(src + so, len, &st);
+        memset(dst, 0xa5, sizeof dst);
+        uint64_t in = pn_test_rand(&st) & 0xffffffffu;
+        uint64_t got = pni_csum_copy(dst + d_o, src + so, len, in);
+        ck_assert_mem_eq(dst + d_o, src + so, len);
+        ck_assert_uint_eq(dst[d_o + len], 0xa5); /* nothing written past len */
+        if (d_o > 0)
+            ck_assert_uint_eq(dst[d_o - 1], 0xa5);
+        uint16_t want = pni_csum_fold(in + ref_sum(src + so, len));
+        ck_assert_msg(same_oc(pni_csum_fold(got), want), "len %zu", len);
+        EXPECT(same_oc(pni_csum_fold(got), pni_csum_fold(pni_csum_partial(src + so, len, in))));
+    }
+}
+END_TEST
+
 START_TEST(test_wire_strerror_names)
 {
     static const int codes[] = {PNI_WE_TRUNC,  PNI_WE_BADLEN, PNI_WE_BADVER,  PNI_WE_BADHLEN,
@@ -282,6 +327,8 @@ wire_csum_suite(void)
     tcase_add_test(tc, test_csum_incremental_random);
     tcase_add_test(tc, test_csum_rfc1624_example);
     tcase_add_test(tc, test_csum_large_and_unaligned);
+    tcase_add_test(tc, test_csum_all_ones_carries);
+    tcase_add_test(tc, test_csum_copy_matches_reference);
     tcase_add_test(tc, test_wire_strerror_names);
     suite_add_tcase(s, tc);
     return s;
