@@ -17,9 +17,11 @@
  *   next is a per-stack counter stepped on every probe, trying each port
  *   once. Unpredictable without the key, never repeating quickly.
  * - Send (zero copy between layers): the payload is copied once into TX
- *   buffers allocated at PNI_LAYER_TRANSPORT, the UDP header pushed in
- *   front, the checksum computed over the chain (pni_buf_csum, RFC 768
- *   pseudo-header; a computed 0 goes out as 0xffff), then pni_ip4_output.
+ *   buffers allocated at PNI_LAYER_TRANSPORT and summed in the same pass
+ *   (pni_csum_copy; over the chain with pni_buf_csum when it spans
+ *   segments), the UDP header pushed in front, its checksum completed
+ *   from that sum (RFC 768 pseudo-header; a computed 0 goes out as
+ *   0xffff), then pni_ip4_output.
  *   Send budget: each TX segment is charged s->buf_size bytes (its
  *   truesize) to sock->wmem and given back by pni_buf_free, wherever the
  *   segment dies. A datagram is refused (PN_ENOBUFS, udp_nobufs) when
@@ -173,15 +175,20 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     pni_buf *b = pni_buf_alloc(s, PN_POOL_TXBUF, PNI_LAYER_TRANSPORT, len);
     if (b == NULL)
         return PN_ENOBUFS; /* counted tx_nobufs */
-    if (len > 0)
+    uint64_t psum;
+    if (b->next == NULL) {
+        /* One segment (the usual case): sum while copying. */
+        psum = len > 0 ? pni_csum_copy(pni_buf_data(b), data, len, 0) : 0;
+    } else {
         pni_buf_copyin(b, 0, data, len);
+        psum = pni_buf_csum(b, 0, len);
+    }
     uint16_t idx = (uint16_t)sock;
     for (pni_buf *q = b; q != NULL; q = q->next) {
         q->owner_kind = 1;
         q->owner = idx;
         u->wmem += s->buf_size;
     }
-    uint64_t psum = pni_buf_csum(b, 0, len);
     pni_buf_push(b, PNI_UDP_HLEN); /* headroom reserved by the layer */
     pni_udp_repr r;
     memset(&r, 0, sizeof r);

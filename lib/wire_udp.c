@@ -59,8 +59,10 @@ pni_wire_udp_emit(const pni_udp_repr *r, uint8_t *p, size_t cap, const uint8_t s
     pni_put_be16(p + 2, r->dport);
     pni_put_be16(p + 4, r->len);
     pni_put_be16(p + 6, 0);
+    /* The header's words are the fields just written (the checksum field
+     * counts as 0): add them as numbers, no need to read the bytes back. */
     uint64_t s = pni_csum_pseudo4(src, dst, PNI_IPPROTO_UDP, r->len);
-    s = pni_csum_partial(p, PNI_UDP_HLEN, s);
+    s += (uint64_t)r->sport + r->dport + r->len;
     /* Join the payload's sum: fold both first so the add cannot wrap. */
     uint16_t c = (uint16_t)~pni_csum_fold((uint64_t)pni_csum_fold(s) + pni_csum_fold(payload_sum));
     pni_put_be16(p + 6, c == 0 ? 0xffff : c);
