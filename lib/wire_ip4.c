@@ -20,6 +20,8 @@
  *   length >= 4 and pointer >= 5 (RFC 791 section 3.1 gives those minima),
  *   router alert exactly 4 (RFC 2113 section 2.1). Unknown options are
  *   skipped by their length.
+ * - Check and parse are one pass (ip4_parse): parse fills the repr from
+ *   the values the checks already read, check is parse without a repr.
  * - Emit computes the header length from opt_len (rounded up to 4, padded
  *   with EOL bytes as RFC 791 asks) and ignores r->hlen and r->csum.
  */
@@ -80,8 +82,11 @@ check_options(const uint8_t *o, size_t n)
     return 0;
 }
 
-int
-pni_wire_ip4_check(const uint8_t *p, size_t len)
+/* One pass: validate (see the order in the notes) and, when r is not NULL
+ * and every check passed, fill r from the values already read. r is left
+ * untouched on error. */
+static int
+ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
 {
     if (len < PNI_IP4_HLEN)
         return PNI_WE_TRUNC;
@@ -108,20 +113,16 @@ pni_wire_ip4_check(const uint8_t *p, size_t len)
      * section 3.2, 65535 octets): the classic "ping of death". */
     if ((size_t)(ff & PNI_IP4_OFFMASK) * 8 + (tot - hlen) > 65535)
         return PNI_WE_BADFIELD;
-    return check_options(p + PNI_IP4_HLEN, hlen - PNI_IP4_HLEN);
-}
-
-int
-pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
-{
-    int err = pni_wire_ip4_check(p, len);
-    if (err != 0)
-        return err;
-    uint8_t hlen = (uint8_t)((p[0] & 0x0f) * 4);
-    uint16_t ff = pni_be16(p + 6);
-    r->hlen = hlen;
+    if (hlen > PNI_IP4_HLEN) {
+        int err = check_options(p + PNI_IP4_HLEN, hlen - PNI_IP4_HLEN);
+        if (err != 0)
+            return err;
+    }
+    if (r == NULL)
+        return 0;
+    r->hlen = (uint8_t)hlen;
     r->tos = p[1];
-    r->tot_len = pni_be16(p + 2);
+    r->tot_len = (uint16_t)tot;
     r->id = pni_be16(p + 4);
     r->df = (ff & PNI_IP4_DF) != 0;
     r->mf = (ff & PNI_IP4_MF) != 0;
@@ -136,6 +137,18 @@ pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
     return 0;
 }
 
+int
+pni_wire_ip4_check(const uint8_t *p, size_t len)
+{
+    return ip4_parse(p, len, NULL);
+}
+
+int
+pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
+{
+    return ip4_parse(p, len, r);
+}
+
 size_t
 pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap)
 {
@@ -146,9 +159,10 @@ pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap)
     if (cap < hlen)
         return 0;
     /* Options first: they may already sit at p + 20 (memmove copes). */
-    if (olen > 0)
+    if (olen > 0) {
         memmove(p + PNI_IP4_HLEN, r->opts, olen);
-    memset(p + PNI_IP4_HLEN + olen, IPOPT_EOL, hlen - PNI_IP4_HLEN - olen);
+        memset(p + PNI_IP4_HLEN + olen, IPOPT_EOL, hlen - PNI_IP4_HLEN - olen);
+    }
     p[0] = (uint8_t)(0x40 | (hlen / 4));
     p[1] = r->tos;
     pni_put_be16(p + 2, r->tot_len);

@@ -12,16 +12,20 @@
 
 #include "wire.h"
 
-int
-pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
+/* One pass: validate and, when r is not NULL and the datagram is good,
+ * fill r. r is left untouched on error. */
+static int
+udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
+          pni_udp_repr *r)
 {
     if (len < PNI_UDP_HLEN)
         return PNI_WE_TRUNC;
     size_t ulen = pni_be16(p + 4);
     if (ulen < PNI_UDP_HLEN || ulen > len)
         return PNI_WE_BADLEN;
+    uint16_t csum = pni_be16(p + 6);
 #ifndef PN_FUZZ_NO_CSUM
-    if (pni_be16(p + 6) != 0) {
+    if (csum != 0) {
         uint64_t s = pni_csum_pseudo4(src, dst, PNI_IPPROTO_UDP, (uint32_t)ulen);
         if (pni_csum_fold(pni_csum_partial(p, ulen, s)) != 0xffff)
             return PNI_WE_BADCSUM;
@@ -30,23 +34,28 @@ pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uin
     (void)src;
     (void)dst;
 #endif
+    if (r == NULL)
+        return 0;
+    r->sport = pni_be16(p);
+    r->dport = pni_be16(p + 2);
+    r->len = (uint16_t)ulen;
+    r->csum = csum;
+    r->payload = p + PNI_UDP_HLEN;
+    r->payload_len = ulen - PNI_UDP_HLEN;
     return 0;
+}
+
+int
+pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
+{
+    return udp_parse(p, len, src, dst, NULL);
 }
 
 int
 pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
                    pni_udp_repr *r)
 {
-    int err = pni_wire_udp_check(p, len, src, dst);
-    if (err != 0)
-        return err;
-    r->sport = pni_be16(p);
-    r->dport = pni_be16(p + 2);
-    r->len = pni_be16(p + 4);
-    r->csum = pni_be16(p + 6);
-    r->payload = p + PNI_UDP_HLEN;
-    r->payload_len = (size_t)r->len - PNI_UDP_HLEN;
-    return 0;
+    return udp_parse(p, len, src, dst, r);
 }
 
 size_t
