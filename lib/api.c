@@ -199,7 +199,10 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         PNI_STAT(s, inject_nobufs);
         return PN_ENOBUFS;
     }
-    pni_buf_copyin(b, 0, frame, len);
+    if (b->next == NULL)
+        memcpy(pni_buf_data(b), frame, len); /* one block: the usual case */
+    else
+        pni_buf_copyin(b, 0, frame, len);
     PNI_STAT(s, frames_in);
     s->stats.bytes_in += len;
     if (s->cfg.tap != NULL) {
@@ -238,7 +241,10 @@ pn_drain_raw(pn_stack *s, void *buf, size_t cap)
         s->eg_tail = NULL;
     b->qnext = NULL;
     int n = (int)b->tot_len;
-    pni_buf_copyout(b, 0, buf, b->tot_len);
+    if (b->next == NULL)
+        memcpy(buf, pni_buf_data(b), b->len); /* len == tot_len */
+    else
+        pni_buf_copyout(b, 0, buf, b->tot_len);
     s->stats.egress_pkts--;
     s->stats.egress_bytes -= b->tot_len;
     PNI_STAT(s, frames_out);

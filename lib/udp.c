@@ -226,7 +226,9 @@ pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
     b->qnext = NULL;
     u->rq_bytes -= b->tot_len;
     size_t n = b->tot_len < cap ? b->tot_len : cap;
-    if (n > 0)
+    if (n > 0 && b->next == NULL)
+        memcpy(buf, pni_buf_data(b), n); /* n <= len == tot_len */
+    else if (n > 0)
         pni_buf_copyout(b, 0, buf, n);
     if (from != NULL) {
         pni_put_be32(from->addr.b, b->meta);
