@@ -26,8 +26,9 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 for t in $targets; do
   out="$B/fuzz/campaign/$t"
   echo "== $t: ${secs}s of afl-fuzz (output in $out)"
+  mkdir -p "$B/fuzz/campaign"
   tools/fuzz-run.sh "$B/fuzz/afl/$t" "fuzz/corpus/$t" "$out" "$secs" | tee "$out.summary.txt" || true
-  mv "$out.summary.txt" "$out/summary.txt"
+  mv "$out.summary.txt" "$out/summary.txt" 2>/dev/null || true
   n=0
   for f in "$out"/default/crashes/id* "$out"/default/hangs/id*; do
     [ -f "$f" ] || continue
