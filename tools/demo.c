@@ -25,6 +25,12 @@ be16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static uint32_t
+be32(const uint8_t *p)
+{
+    return (uint32_t)be16(p) << 16 | be16(p + 2);
+}
+
 static void
 ip_str(char *o, const uint8_t *a)
 {
@@ -73,6 +79,17 @@ trace(uint64_t now, const uint8_t *f, size_t len)
     if (p[9] == 17) {
         printf("UDP  %u > %u length %u%s\n", be16(l4), be16(l4 + 2), be16(l4 + 4) - 8u,
                (fo & 0x2000) ? " (first fragment, +MF)" : "");
+    } else if (p[9] == 6 && tot >= hl + 20u) {
+        static const char fl[] = "FSRPAUEC";
+        char flags[9];
+        int k = 0;
+        for (int b = 0; b < 8; b++)
+            if (l4[13] & (1u << b))
+                flags[k++] = fl[b];
+        flags[k] = '\0';
+        unsigned doff = (l4[12] >> 4) * 4u;
+        printf("TCP  %u > %u [%s] seq %" PRIu32 " ack %" PRIu32 " win %u length %u\n", be16(l4),
+               be16(l4 + 2), flags, be32(l4 + 4), be32(l4 + 8), be16(l4 + 14), tot - hl - doff);
     } else if (p[9] == 1) {
         const char *t = l4[0] == 8 ? "echo request" : l4[0] == 0 ? "echo reply"
                                                                  : l4[0] == 3 ? "unreachable" : "type";
@@ -261,6 +278,48 @@ main(int argc, char **argv)
     n = pn_udp_recvfrom(B.s, ub, buf, sizeof buf, &from);
     printf("# B received %d bytes from %u.%u.%u.%u:%u\n", n, from.addr.b[0], from.addr.b[1],
            from.addr.b[2], from.addr.b[3], from.port);
+
+    printf("# TCP: B listens on 80, A connects, asks, B answers, both close\n");
+    int lb = pn_tcp_open(B.s), ca = pn_tcp_open(A.s);
+    pn_sockaddr http = {PN_IP4(0, 0, 0, 0), 80}, to_http = {PN_IP4(10, 0, 0, 2), 80};
+    pn_tcp_bind(B.s, lb, &http);
+    pn_tcp_listen(B.s, lb, 4);
+    pn_tcp_connect(A.s, ca, &to_http, now);
+    now = pump(&A, &B, now);
+    pn_sockaddr peer;
+    int cb = pn_tcp_accept(B.s, lb, &peer);
+    static const char req[] = "GET /hello HTTP/1.0\r\n\r\n";
+    pn_tcp_send(A.s, ca, req, sizeof req - 1, now);
+    now = pump(&A, &B, now);
+    n = pn_tcp_recv(B.s, cb, buf, sizeof buf, now);
+    printf("# B read %d bytes: %.*s\n", n, n > 4 ? n - 4 : 0, buf);
+    n = snprintf(buf, sizeof buf, "HTTP/1.0 200 OK\r\nContent-Length: 2000\r\n\r\n");
+    memset(buf + n, 'x', 2000);
+    pn_tcp_send(B.s, cb, buf, (size_t)n + 2000, now);
+    pn_tcp_close(B.s, cb, now);
+    now = pump(&A, &B, now);
+    int got = 0;
+    while ((n = pn_tcp_recv(A.s, ca, buf, sizeof buf, now)) > 0)
+        got += n;
+    printf("# A read %d bytes, then end of stream (%d)\n", got, n);
+    pn_tcp_close(A.s, ca, now);
+    now = pump(&A, &B, now);
+    pn_tcp_close(B.s, lb, now);
+    /* Let TIME_WAIT and every other timer run out. */
+    for (int i = 0; i < 100; i++) {
+        uint64_t d = pn_next_deadline(A.s), e = pn_next_deadline(B.s);
+        if (e < d)
+            d = e;
+        if (d == PN_TIME_NEVER)
+            break;
+        now = d > now ? d : now;
+        pn_poll(A.s, now);
+        pn_poll(B.s, now);
+        now = pump(&A, &B, now);
+    }
+    printf("# all timers done at t=%" PRIu64 ".%06" PRIu64 " s (TIME_WAIT is 2*MSL); A's socket: %s\n",
+           now / 1000000, now % 1000000,
+           pn_tcp_state(A.s, ca) == PN_EBADF ? "released" : "still open");
 
     pn_udp_close(A.s, ua);
     pn_udp_close(B.s, ub);
