@@ -249,6 +249,53 @@ rexmit_una(pn_stack *s, pni_tcpcb *cb)
     cb->t_flags &= ~PNI_TF_RTTING; /* Karn */
 }
 
+/*
+ * May duplicate ACKs start a new loss recovery now? (RFC 6582 3.2 step 2
+ * and 4, RFC 6675 5.1.)
+ *
+ * `recover` is snd_max as it was when the last fast retransmit or
+ * retransmission timeout happened: one past RFC 6582's recover and RFC
+ * 6675's RecoveryPoint, which both name "the highest sequence number
+ * transmitted" (HighData). Duplicate ACKs whose cumulative ACK has not
+ * reached it may be for losses that recovery or timeout already handled,
+ * or be caused by our own go-back-N retransmissions of segments the
+ * receiver held (RFC 6582 4): no new recovery, no second cwnd reduction.
+ *
+ * - Without SACK (RFC 6582 3.2 step 2): only once "the Cumulative
+ *   Acknowledgment field covers more than recover", taken as the
+ *   reference implementation does (ns-2 NewReno: highest_ack_ > recover_,
+ *   a segment sent after the recovery point has been acknowledged):
+ *   snd_una > recover. At snd_una == recover, duplicate ACKs cannot be
+ *   told apart: a loss of the first segment sent after the recovery point
+ *   gives the same ACKs as the receiver getting again, after a timeout,
+ *   segments it held below the point. FreeBSD (th_ack <= snd_recover: no
+ *   entry) and Linux (Reno "holds old state until something *above*
+ *   high_seq is ACKed") choose the same; such a loss waits for the RTO.
+ * - With SACK (RFC 6675 5.1: a new recovery "MUST NOT be initiated until
+ *   HighACK is greater than or equal to the new value of RecoveryPoint";
+ *   HighACK = snd_una - 1, RecoveryPoint = recover - 1): snd_una >=
+ *   recover. At equality the SACK scoreboard tells the two cases apart:
+ *   every SACKed range lies above snd_una = recover, so the receiver holds
+ *   data sent after the recovery point and the hole at snd_una is a new
+ *   loss (Linux: "SACK TCP is safe"; FreeBSD tests snd_recover only
+ *   without SACK). Duplicate ACKs that SACK nothing new (D-SACKs of
+ *   duplicates) fall under the NewReno rule. Found by interop against
+ *   Linux with 2% loss: the full ACK landed on recover, the next segment
+ *   was lost, and Linux's 7 SACKed duplicate ACKs were ignored until the
+ *   RTO (213 RTOs in a 100 MiB transfer).
+ *
+ * recover never drifts more than 2^31 behind snd_una (new_ack drags it
+ * along outside recovery), so these modular compares stay meaningful on
+ * long connections.
+ */
+static int
+may_enter_recovery(const pni_tcpcb *cb)
+{
+    if (pni_seq_gt(cb->snd_una, cb->recover))
+        return 1;
+    return cb->snd_una == cb->recover && (cb->t_flags & PNI_TF_SACK) && cb->n_sb > 0;
+}
+
 /* Duplicate ACK / SACK driven loss recovery (RFC 5681 3.2, RFC 6582,
  * RFC 6675). Called for each duplicate ACK. */
 static void
@@ -280,11 +327,10 @@ dupack(pn_stack *s, pni_tcpcb *cb, int newsack)
         }
         return;
     }
-    /* RFC 6582 3.2 step 2: no new recovery for losses of the window
-     * that an earlier recovery or timeout already handled. */
-    if (!pni_seq_gt(cb->snd_una, cb->recover) && cb->recover != cb->iss) {
+    /* RFC 6582 3.2 step 2, RFC 6675 5.1: no new recovery for losses of
+     * the window that an earlier recovery or timeout already handled. */
+    if (!may_enter_recovery(cb))
         return;
-    }
     PNI_STAT(s, tcp_fast_retrans);
     pni_tcp_cc_loss(s, cb);
     cb->recover = cb->snd_max;
@@ -355,6 +401,14 @@ new_ack(pn_stack *s, pni_tcpcb *cb, uint32_t ack)
         cb->dupacks = 0;
         cb->lt_sent = 0;
         pni_tcp_cc_ack(s, cb, acked);
+        /* Keep recover trailing snd_una: once snd_una is past it, any
+         * value below snd_una allows a new recovery, and one just below
+         * cannot look "ahead" in modular arithmetic after 2^31 more bytes
+         * as a stale recover would (FreeBSD's header prediction pulls
+         * snd_recover to th_ack - 1 for the same reason). This also
+         * retires the initial recover = ISS (RFC 6582 3.2 step 1). */
+        if (pni_seq_gt(cb->snd_una, cb->recover))
+            cb->recover = cb->snd_una - 1;
     }
     if (cb->snd_una == cb->snd_max) {
         if (!(cb->t_flags & PNI_TF_PERSIST))
