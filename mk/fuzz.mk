@@ -116,10 +116,13 @@ fuzz-seeds: $(FUZZ_DIR)/fuzz-seeds
 # (cov flavor) over fuzz/corpus and fuzz/crashes. Report in
 # $(BUILD)/coverage/report/: coverage.html, coverage.json,
 # coverage-uncovered.txt; one summary line on stdout.
+# Both object trees are rebuilt from scratch each time: gcovr refuses to
+# merge two builds of a file whose functions moved in between.
 COV_BUILD := $(BUILD)/coverage
-coverage: $(FUZZ_COV_BINS)
+coverage:
 	@command -v gcovr >/dev/null 2>&1 || { echo "error: gcovr missing: run tools/ci-deps-fuzz.sh"; exit 1; }
-	@find $(COV_BUILD) $(FUZZ_DIR)/cov -name '*.gcda' -delete 2>/dev/null || true
+	rm -rf $(COV_BUILD) $(FUZZ_DIR)/cov
+	$(MAKE) --no-print-directory $(FUZZ_COV_BINS)
 	$(MAKE) --no-print-directory BUILD=$(COV_BUILD) OPT=-O0 EXTRA_CFLAGS=--coverage \
 	  CHECK_LIBS="$(CHECK_LIBS) --coverage" $(COV_BUILD)/check_purenet
 	cd $(CURDIR) && PN_TEST_SCALE=small $(COV_BUILD)/check_purenet >$(COV_BUILD)/check.log 2>&1 || \
