@@ -192,13 +192,15 @@ typedef struct pn_tcp_config {
                                  also bounded by its backlog); default 64 */
     uint32_t ooo_max_segs;    /* disjoint out-of-order ranges held per socket, 1..6;
                                  default 6 (beyond: the highest is dropped) */
-    uint8_t no_sack;          /* 1: never offer or accept SACK */
+    uint8_t no_sack;          /* 1: never offer or accept SACK (forced to 1 in a
+                                 build with PN_CONFIG_NO_SACK) */
     uint8_t no_timestamps;    /* 1: never offer or accept timestamps */
     uint8_t no_wscale;        /* 1: never offer or accept window scaling */
     uint8_t no_rfc5961;       /* 1: plain RFC 9293 RST/SYN handling */
     uint8_t no_syncookies;    /* 1: drop SYNs when the SYN queue is full */
     uint8_t syn_layout;       /* PN_SYN_LAYOUT_*; default PURENET */
-    uint8_t cc;               /* PN_CC_*; default NEWRENO */
+    uint8_t cc;               /* PN_CC_*; default NEWRENO (CUBIC becomes NEWRENO in a
+                                 build with PN_CONFIG_NO_CUBIC) */
     uint8_t syn_retries;      /* SYN retransmissions before PN_ETIMEDOUT; default 6 */
     uint8_t synack_retries;   /* SYN-ACK retransmissions of a half-open entry; default 5 */
     uint8_t delack_segs;      /* ACK at least every N full-sized segments; default 2 */
@@ -611,9 +613,12 @@ int pn_tcp_state(const pn_stack *s, int sock);
  * opt); PN_EINVAL (value out of range: KEEPIDLE/KEEPINTVL 1..65535 s,
  * KEEPCNT 1..255, SNDBUF/RCVBUF 536..16 MiB, MAXSEG 64..65535, CC a
  * PN_CC_*, SYNCNT 1..127, TOS/TTL 0..255); PN_EISCONN (RCVBUF, TIMESTAMPS,
- * SACK and WSCALE only before connect/listen: they shape the SYN). The
- * TIMESTAMPS/SACK/WSCALE switches cannot turn on what pn_tcp_config
- * forbids stack-wide. Accepted connections inherit a listener's options. */
+ * SACK and WSCALE only before connect/listen: they shape the SYN);
+ * PN_EOPNOTSUPP (SACK with a non-zero value in a build with
+ * PN_CONFIG_NO_SACK, CC = PN_CC_CUBIC in a build with PN_CONFIG_NO_CUBIC:
+ * the feature is compiled out). The TIMESTAMPS/SACK/WSCALE switches cannot
+ * turn on what pn_tcp_config forbids stack-wide. Accepted connections
+ * inherit a listener's options. */
 int pn_tcp_setopt(pn_stack *s, int sock, int opt, int value);
 
 /* Read an option into *value. TIMESTAMPS/SACK/WSCALE report what was

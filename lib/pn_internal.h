@@ -24,6 +24,7 @@
 
 #include "purenet.h"
 #include "wire.h"
+#include "pn_features.h"
 
 #ifdef PN_DEBUG
 /* Debug builds trap at once on an internal invariant violation. */

@@ -54,6 +54,13 @@ pni_tcp_normalize(pn_tcp_config *t)
         t->syn_layout = PN_SYN_LAYOUT_PURENET;
     if (t->cc > PN_CC_CUBIC)
         t->cc = PN_CC_NEWRENO;
+    /* A feature compiled out (pn_features.h) is as if configured off:
+     * SACK is never offered nor accepted, CUBIC falls back to NewReno as
+     * an unknown cc value does. */
+    if (!PN_HAVE_CUBIC && t->cc == PN_CC_CUBIC)
+        t->cc = PN_CC_NEWRENO;
+    if (!PN_HAVE_SACK)
+        t->no_sack = 1;
     t->syn_retries = (uint8_t)dflt(t->syn_retries, 6);
     t->synack_retries = (uint8_t)dflt(t->synack_retries, 5);
     t->delack_segs = (uint8_t)dflt(t->delack_segs, 2);
@@ -1151,12 +1158,16 @@ pn_tcp_setopt(pn_stack *s, int sock, int opt, int value)
     case PN_TCP_TIMESTAMPS:
         return want_flag(cb, PNI_TF_WANT_TS, value && !t->no_timestamps);
     case PN_TCP_SACK:
+        if (!PN_HAVE_SACK && value)
+            return PN_EOPNOTSUPP; /* compiled out (PN_CONFIG_NO_SACK) */
         return want_flag(cb, PNI_TF_WANT_SACK, value && !t->no_sack);
     case PN_TCP_WSCALE:
         return want_flag(cb, PNI_TF_WANT_WS, value && !t->no_wscale);
     case PN_TCP_CC:
         if (value != PN_CC_NEWRENO && value != PN_CC_CUBIC)
             return PN_EINVAL;
+        if (!PN_HAVE_CUBIC && value == PN_CC_CUBIC)
+            return PN_EOPNOTSUPP; /* compiled out (PN_CONFIG_NO_CUBIC) */
         if (cb->cc_algo != (uint8_t)value) {
             cb->cc_algo = (uint8_t)value;
             cb->cub_epoch = 0;

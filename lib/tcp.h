@@ -348,10 +348,21 @@ void pni_tcp_cc_ack(pn_stack *s, pni_tcpcb *cb, uint32_t acked);
 void pni_tcp_cc_loss(pn_stack *s, pni_tcpcb *cb);
 /* The retransmission timer expired. */
 void pni_tcp_cc_rto(pn_stack *s, pni_tcpcb *cb);
-/* Integer cube root (floor). */
+#if PN_HAVE_CUBIC
+/* Integer cube root (floor); CUBIC's K (RFC 9438 4.2). */
 uint32_t pni_tcp_cbrt(uint64_t x);
+#endif
 
 /* ---- lib/tcp_sack.c ---- */
+/*
+ * SACK on a connection: negotiated (PNI_TF_SACK) and compiled in. Test
+ * this, never PNI_TF_SACK itself, so that a build with PN_CONFIG_NO_SACK
+ * (pn_features.h) sees a constant 0 and drops the SACK code paths; the
+ * flag is never set there anyway (tcp.no_sack is forced on).
+ */
+#define PNI_TCP_SACK_ON(cb) (PN_HAVE_SACK && ((cb)->t_flags & PNI_TF_SACK) != 0)
+
+#if PN_HAVE_SACK
 /* Merge the SACK blocks of an ACK into the scoreboard (RFC 2018, 6675).
  * Returns 1 when they SACKed bytes not SACKed before (RFC 6675 2: such an
  * ACK counts as a duplicate ACK whatever its window), else 0. */
@@ -366,9 +377,52 @@ uint32_t pni_tcp_sack_fack(const pni_tcpcb *cb);
 int pni_tcp_sack_nexthole(const pni_tcpcb *cb, uint32_t from, uint32_t *seq, uint32_t *len);
 /* RFC 6675 pipe (simplified: holes below fack are lost). */
 uint32_t pni_tcp_sack_pipe(const pni_tcpcb *cb);
+#else
+/* No SACK compiled in: the scoreboard stays empty (n_sb 0). Callers are
+ * behind PNI_TCP_SACK_ON, so these only keep them compiling. */
+static inline int
+pni_tcp_sack_update(pni_tcpcb *cb, const pni_tcp_repr *seg)
+{
+    (void)cb;
+    (void)seg;
+    return 0;
+}
+static inline void
+pni_tcp_sack_clean(pni_tcpcb *cb)
+{
+    (void)cb;
+}
+static inline uint32_t
+pni_tcp_sacked_bytes(const pni_tcpcb *cb)
+{
+    (void)cb;
+    return 0;
+}
+static inline uint32_t
+pni_tcp_sack_fack(const pni_tcpcb *cb)
+{
+    return cb->snd_una;
+}
+static inline int
+pni_tcp_sack_nexthole(const pni_tcpcb *cb, uint32_t from, uint32_t *seq, uint32_t *len)
+{
+    (void)cb;
+    (void)from;
+    (void)seq;
+    (void)len;
+    return 0;
+}
+static inline uint32_t
+pni_tcp_sack_pipe(const pni_tcpcb *cb)
+{
+    (void)cb;
+    return 0;
+}
+#endif /* PN_HAVE_SACK */
 /* Receive side: record [left, right) as held out of order, in at most
  * max ranges (tcp.ooo_max_segs, clamped to 1..PNI_TCP_OOO_MAX). 0, or -1
- * when it could not be recorded (the data must be dropped). */
+ * when it could not be recorded (the data must be dropped). Needed with or
+ * without SACK: the ranges describe what the receive queue holds. */
 int pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right, uint32_t max);
 
 /* ---- lib/tcp_syncookie.c ---- */

@@ -9,6 +9,9 @@
  *   file decides how large the window grows and how far it falls.
  * - CUBIC arithmetic is integer: time in milliseconds, windows in bytes,
  *   C = 0.4 segments/s^3 and beta = 0.7 as rationals (see cubic_target).
+ * - A build with PN_CONFIG_NO_CUBIC (pn_features.h) compiles CUBIC out:
+ *   the dispatch tests PN_HAVE_CUBIC first, so the compiler drops the
+ *   branches, and tcp.c never lets cc_algo be PN_CC_CUBIC there.
  */
 #include "tcp.h"
 
@@ -31,6 +34,8 @@ pni_tcp_cc_init(pn_stack *s, pni_tcpcb *cb)
     cb->cub_epoch = 0;
     cb->cub_wmax = 0;
 }
+
+#if PN_HAVE_CUBIC
 
 /* Integer cube root, floor. */
 uint32_t
@@ -115,6 +120,20 @@ cubic_ack(pn_stack *s, pni_tcpcb *cb, uint32_t acked)
     }
 }
 
+#else /* !PN_HAVE_CUBIC */
+
+/* Never called (cc_algo is never PN_CC_CUBIC without CUBIC); keeps the
+ * dispatch below compiling. */
+static inline void
+cubic_ack(pn_stack *s, pni_tcpcb *cb, uint32_t acked)
+{
+    (void)s;
+    (void)cb;
+    (void)acked;
+}
+
+#endif /* PN_HAVE_CUBIC */
+
 void
 pni_tcp_cc_ack(pn_stack *s, pni_tcpcb *cb, uint32_t acked)
 {
@@ -124,7 +143,7 @@ pni_tcp_cc_ack(pn_stack *s, pni_tcpcb *cb, uint32_t acked)
     if (cb->cwnd < cb->ssthresh) {
         /* RFC 5681 3.1 slow start with RFC 3465 L = 2 SMSS. */
         cb->cwnd += acked < 2u * mss ? acked : 2u * mss;
-    } else if (cb->cc_algo == PN_CC_CUBIC) {
+    } else if (PN_HAVE_CUBIC && cb->cc_algo == PN_CC_CUBIC) {
         cubic_ack(s, cb, acked);
     } else {
         /* RFC 5681 3.1 eq. 3 via byte counting (RFC 3465 2.1): one
@@ -145,7 +164,7 @@ reduce(pn_stack *s, pni_tcpcb *cb)
 {
     uint32_t mss = cb->t_maxseg;
     (void)s;
-    if (cb->cc_algo == PN_CC_CUBIC) {
+    if (PN_HAVE_CUBIC && cb->cc_algo == PN_CC_CUBIC) {
         /* RFC 9438 4.6 (multiplicative decrease, beta = 0.7) and 4.7
          * (fast convergence: remember a lower W_max when shrinking). */
         if (cb->cub_wmax != 0 && cb->cwnd < cb->cub_wmax)

@@ -60,7 +60,7 @@ syn_options(pni_tcpcb *cb, const pni_tcp_repr *seg)
         cb->snd_wscale = 0;
         cb->rcv_wscale = 0;
     }
-    if (seg->sack_ok && (cb->t_flags & PNI_TF_WANT_SACK))
+    if (PN_HAVE_SACK && seg->sack_ok && (cb->t_flags & PNI_TF_WANT_SACK))
         cb->t_flags |= PNI_TF_SACK;
     if (seg->has_ts && (cb->t_flags & PNI_TF_WANT_TS)) {
         cb->t_flags |= PNI_TF_TS;
@@ -124,7 +124,7 @@ child_new(pn_stack *s, pni_tcpcb *l, const pni_tcp_syn *sy)
     c->cc_algo = l->cc_algo;
     c->tos_ttl = l->tos_ttl;
     c->peer_mss = sy->peer_mss;
-    if (sy->opts & PNI_SO_SACK)
+    if (PN_HAVE_SACK && (sy->opts & PNI_SO_SACK))
         c->t_flags |= PNI_TF_SACK;
     if (sy->opts & PNI_SO_TS) {
         c->t_flags |= PNI_TF_TS;
@@ -189,7 +189,7 @@ listen_syn(pn_stack *s, pni_tcpcb *l, const pni_ip4_repr *ip, const pni_tcp_repr
         tmp.opts |= PNI_SO_WS;
         tmp.peer_ws = seg->ws > 14 ? 14 : seg->ws;
     }
-    if (seg->sack_ok && (l->t_flags & PNI_TF_WANT_SACK))
+    if (PN_HAVE_SACK && seg->sack_ok && (l->t_flags & PNI_TF_WANT_SACK))
         tmp.opts |= PNI_SO_SACK;
     if (seg->has_ts && (l->t_flags & PNI_TF_WANT_TS)) {
         tmp.opts |= PNI_SO_TS;
@@ -293,7 +293,7 @@ may_enter_recovery(const pni_tcpcb *cb)
 {
     if (pni_seq_gt(cb->snd_una, cb->recover))
         return 1;
-    return cb->snd_una == cb->recover && (cb->t_flags & PNI_TF_SACK) && cb->n_sb > 0;
+    return cb->snd_una == cb->recover && PNI_TCP_SACK_ON(cb) && cb->n_sb > 0;
 }
 
 /* Duplicate ACK / SACK driven loss recovery (RFC 5681 3.2, RFC 6582,
@@ -303,13 +303,13 @@ dupack(pn_stack *s, pni_tcpcb *cb, int newsack)
 {
     cb->dupacks++;
     if (cb->t_flags & PNI_TF_RECOVERY) {
-        if (!(cb->t_flags & PNI_TF_SACK))
+        if (!PNI_TCP_SACK_ON(cb))
             cb->cwnd += cb->t_maxseg; /* RFC 6582 3.2 step 4: inflate */
         pni_tcp_output(s, cb);
         return;
     }
     int lost = cb->dupacks >= 3;
-    if ((cb->t_flags & PNI_TF_SACK) && pni_tcp_sacked_bytes(cb) >= 3u * cb->t_maxseg)
+    if (PNI_TCP_SACK_ON(cb) && pni_tcp_sacked_bytes(cb) >= 3u * cb->t_maxseg)
         lost = 1; /* RFC 6675 IsLost(SND.UNA) */
     if (!lost) {
         /* Limited transmit (RFC 3042 2, RFC 5681 3.2 step 1): each of the
@@ -317,7 +317,7 @@ dupack(pn_stack *s, pni_tcpcb *cb, int newsack)
          * at most, so a small window still gets its third duplicate ACK.
          * The allowance is applied in pni_tcp_output from dupacks and
          * does not change cwnd. */
-        if (cb->dupacks <= 2 && (!(cb->t_flags & PNI_TF_SACK) || newsack)) {
+        if (cb->dupacks <= 2 && (!PNI_TCP_SACK_ON(cb) || newsack)) {
             /* RFC 3042 2: with SACK, only for an ACK with new SACK
              * information. RFC 5681 3.2 step 2: what limited transmit
              * sent is left out of FlightSize for ssthresh (lt_sent). */
@@ -336,7 +336,7 @@ dupack(pn_stack *s, pni_tcpcb *cb, int newsack)
     cb->recover = cb->snd_max;
     cb->t_flags |= PNI_TF_RECOVERY;
     cb->t_flags &= ~PNI_TF_RTTING;
-    if (cb->t_flags & PNI_TF_SACK) {
+    if (PNI_TCP_SACK_ON(cb)) {
         /* RFC 6675 5 step 4: cwnd = ssthresh; retransmit the first hole
          * now, then let the pipe rule fill. */
         cb->cwnd = cb->ssthresh;
@@ -385,7 +385,7 @@ new_ack(pn_stack *s, pni_tcpcb *cb, uint32_t ack)
             cb->dupacks = 0;
             cb->lt_sent = 0;
             cb->bytes_acked = 0;
-        } else if (!(cb->t_flags & PNI_TF_SACK)) {
+        } else if (!PNI_TCP_SACK_ON(cb)) {
             /* RFC 6582 3.2 step 5, partial ACK: resend the next hole,
              * deflate by the amount acked, add back one segment. */
             rexmit_una(s, cb);
@@ -413,7 +413,7 @@ new_ack(pn_stack *s, pni_tcpcb *cb, uint32_t ack)
     if (cb->snd_una == cb->snd_max) {
         if (!(cb->t_flags & PNI_TF_PERSIST))
             cb->t_rexmt = PN_TIME_NEVER;
-    } else if (!(cb->t_flags & PNI_TF_RECOVERY) || (cb->t_flags & PNI_TF_SACK)) {
+    } else if (!(cb->t_flags & PNI_TF_RECOVERY) || PNI_TCP_SACK_ON(cb)) {
         pni_tcp_set_rexmt(s, cb);
     }
 }
@@ -710,7 +710,7 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
     int finacked = 0;
     int newsack = 0;
     uint32_t newwin = (uint32_t)seg->win << cb->snd_wscale;
-    if ((cb->t_flags & PNI_TF_SACK) && seg->n_sack > 0)
+    if (PNI_TCP_SACK_ON(cb) && seg->n_sack > 0)
         newsack = pni_tcp_sack_update(cb, seg);
     if (pni_seq_gt(ack, cb->snd_una)) {
         int finsent = (cb->t_flags & PNI_TF_SHUT_WR) &&

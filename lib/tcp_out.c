@@ -67,7 +67,7 @@ uint32_t
 pni_tcp_segmax(const pni_tcpcb *cb)
 {
     uint32_t m = cb->t_maxseg;
-    if ((cb->t_flags & PNI_TF_SACK) && cb->n_ooo > 0) {
+    if (PNI_TCP_SACK_ON(cb) && cb->n_ooo > 0) {
         uint32_t max = (cb->t_flags & PNI_TF_TS) ? 3 : 4;
         uint32_t n = cb->n_ooo < max ? cb->n_ooo : max;
         uint32_t o = 2 + 2 + 8 * n; /* NOP NOP kind len blocks */
@@ -183,7 +183,7 @@ pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t
             r.has_ws = 1;
             r.ws = cb->rcv_wscale;
         }
-        if (synack ? (cb->t_flags & PNI_TF_SACK) : (cb->t_flags & PNI_TF_WANT_SACK))
+        if (synack ? PNI_TCP_SACK_ON(cb) : (PN_HAVE_SACK && (cb->t_flags & PNI_TF_WANT_SACK)))
             r.sack_ok = 1;
         if (synack ? (cb->t_flags & PNI_TF_TS) : (cb->t_flags & PNI_TF_WANT_TS)) {
             r.has_ts = 1;
@@ -196,7 +196,7 @@ pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t
             r.ts_val = pni_tcp_ts_now(s) + cb->ts_off;
             r.ts_ecr = cb->ts_recent;
         }
-        if ((cb->t_flags & PNI_TF_SACK) && (flags & PNI_TCP_ACK) && !(flags & PNI_TCP_RST))
+        if (PNI_TCP_SACK_ON(cb) && (flags & PNI_TCP_ACK) && !(flags & PNI_TCP_RST))
             sack_blocks(cb, &r);
     }
     fill_tx(cb, &tx);
@@ -283,7 +283,7 @@ pni_tcp_send_synack(pn_stack *s, const pni_tcp_syn *sy, const pni_tcpcb *lst)
         r.has_ws = 1;
         r.ws = pni_tcp_wscale_for(rcvbuf);
     }
-    if (sy->opts & PNI_SO_SACK)
+    if (PN_HAVE_SACK && (sy->opts & PNI_SO_SACK))
         r.sack_ok = 1;
     if (sy->opts & PNI_SO_TS) {
         r.has_ts = 1;
@@ -385,8 +385,7 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
         default:
             break;
         }
-        if ((cb->t_flags & (PNI_TF_RECOVERY | PNI_TF_SACK)) == (PNI_TF_RECOVERY | PNI_TF_SACK) &&
-            cb->n_sb > 0) {
+        if (PNI_TCP_SACK_ON(cb) && (cb->t_flags & PNI_TF_RECOVERY) && cb->n_sb > 0) {
             int r = sack_rexmit(s, cb);
             if (r > 0)
                 continue;
@@ -400,7 +399,7 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
             cwnd += (uint32_t)cb->dupacks * cb->t_maxseg; /* RFC 3042 2 */
         uint32_t win = cb->snd_wnd < cwnd ? cb->snd_wnd : cwnd;
         uint32_t flight = off;
-        if ((cb->t_flags & (PNI_TF_RECOVERY | PNI_TF_SACK)) == (PNI_TF_RECOVERY | PNI_TF_SACK)) {
+        if (PNI_TCP_SACK_ON(cb) && (cb->t_flags & PNI_TF_RECOVERY)) {
             /* RFC 6675: in recovery the pipe, not the raw flight size,
              * is what cwnd bounds; the peer window still bounds off. */
             uint32_t pipe = pni_tcp_sack_pipe(cb);

@@ -15,6 +15,10 @@
  * - The scoreboard only holds ranges above snd_una and at most snd_max;
  *   blocks outside that are ignored (RFC 2018 allows reneging, RFC 6675
  *   treats SACK information as advisory).
+ * - A build with PN_CONFIG_NO_SACK (pn_features.h) keeps only the
+ *   receiver's out-of-order ranges, which every TCP needs: the scoreboard
+ *   functions are compiled out (static inline no-ops in tcp.h stand in,
+ *   behind PNI_TCP_SACK_ON, which is then constant 0).
  */
 #include "tcp.h"
 
@@ -50,6 +54,8 @@ range_insert(pni_seqrange *r, uint8_t *n, uint8_t max, uint32_t left, uint32_t r
     if (last != NULL)
         *last = pos;
 }
+
+#if PN_HAVE_SACK
 
 int
 pni_tcp_sack_update(pni_tcpcb *cb, const pni_tcp_repr *seg)
@@ -135,6 +141,8 @@ pni_tcp_sack_pipe(const pni_tcpcb *cb)
     }
     return pipe;
 }
+
+#endif /* PN_HAVE_SACK */
 
 int
 pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right, uint32_t max)
