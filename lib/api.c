@@ -10,6 +10,7 @@
  * - Layout: struct pn_stack first, then each pool in a fixed order, then
  *   the TCP module's state. All carving happens here, once.
  */
+#include "pn_features.h"
 #include "pn_internal.h"
 
 #define MAX_POOL_OBJS (1u << 20)
@@ -122,8 +123,11 @@ layout(pn_stack *s, pni_carver *c, const pn_config *cfg)
     uint32_t blk = (uint32_t)(sizeof(pni_buf) + cfg->buf_size);
     pni_pool_carve(&p[PN_POOL_RXBUF], c, blk, cfg->rx_bufs, &st[PN_POOL_RXBUF]);
     pni_pool_carve(&p[PN_POOL_TXBUF], c, blk, cfg->tx_bufs, &st[PN_POOL_TXBUF]);
-    pni_pool_carve(&p[PN_POOL_UDP], c, sizeof(pni_udp_sock), cfg->udp_socks, &st[PN_POOL_UDP]);
-    pni_pool_carve(&p[PN_POOL_REASS], c, sizeof(pni_reass), cfg->reass_slots, &st[PN_POOL_REASS]);
+    /* A feature compiled out (pn_features.h) carves no memory. */
+    pni_pool_carve(&p[PN_POOL_UDP], c, sizeof(pni_udp_sock), PN_HAVE_UDP ? cfg->udp_socks : 0,
+                   &st[PN_POOL_UDP]);
+    pni_pool_carve(&p[PN_POOL_REASS], c, sizeof(pni_reass), PN_HAVE_FRAG ? cfg->reass_slots : 0,
+                   &st[PN_POOL_REASS]);
     pni_pool_carve(&p[PN_POOL_NEIGH], c, sizeof(pni_neigh), cfg->neigh_entries, &st[PN_POOL_NEIGH]);
 }
 
