@@ -484,25 +484,6 @@ fz_app_echo(fz_world *w)
 
 /* ---- the end ----------------------------------------------------------- */
 
-#ifdef FZ_TOLERATE_SWS_STALL
-/* The open finding fuzz/open/fuzz_api/tcp-small-window-sws-stall: a
- * connection with data queued, nothing in flight, a small nonzero peer
- * window and no timer. Built with -DFZ_TOLERATE_SWS_STALL (FUZZ_DEFS), the
- * teardown forgives exactly that, so a campaign can look for other bugs
- * while it is open. Off by default. */
-static int
-sws_stalled(const pn_stack *s)
-{
-    for (uint32_t i = 0; s->tcp != NULL && i < s->pool[PN_POOL_TCP].count; i++) {
-        const pni_tcpcb *cb = pni_pool_at(&s->pool[PN_POOL_TCP], i);
-        if (cb != NULL && cb->t_rexmt == PN_TIME_NEVER && cb->sndq.len > 0 && cb->snd_wnd > 0 &&
-            cb->snd_una == cb->snd_max)
-            return 1;
-    }
-    return 0;
-}
-#endif
-
 /* What is still alive, for failure messages. */
 static const char *
 describe(const pn_stack *s)
@@ -561,10 +542,6 @@ fz_teardown(fz_world *w)
     const char *why = pni_stack_check(s, scratch, sizeof scratch / sizeof scratch[0], PNI_CHECK_ALL_POOLS);
     if (why != NULL)
         pn_fuzz_fail(why, "pni_stack_check at the end");
-#ifdef FZ_TOLERATE_SWS_STALL
-    if (sws_stalled(s))
-        return;
-#endif
     if (!pni_stack_idle(s))
         pn_fuzz_fail("every pool back at zero once all is closed and timers ran out", describe(s));
 }

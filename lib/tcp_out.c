@@ -437,6 +437,10 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
                 go = 1;
             else if (pni_seq_lt(cb->snd_nxt, cb->snd_max))
                 go = 1; /* retransmission */
+            /* The SWS override timeout ran out (RFC 1122 4.2.3.4, FreeBSD
+             * t_force): send what the window allows. */
+            else if (cb->t_flags & PNI_TF_FORCE1)
+                go = 1;
         }
         if (fin && (len > 0 || go || cb->snd_nxt == cb->snd_una + cb->sndq.len))
             go = 1;
@@ -459,13 +463,22 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
             break; /* a pure ACK: one is enough */
     }
 done:
-    /* Persist (RFC 9293 3.8.6.1): data waits, the window is zero and
-     * nothing is in flight to bring an update: probe periodically. */
-    if (cb->state >= PN_TCP_ESTABLISHED && cb->snd_wnd == 0 && cb->snd_una == cb->snd_max &&
-        cb->sndq.len > 0 && cb->t_rexmt == PN_TIME_NEVER) {
+    cb->t_flags &= ~PNI_TF_FORCE1;
+    /* Persist (RFC 9293 3.8.6.1): data waits, nothing is in flight to
+     * bring a window update, and the window is zero or too small for the
+     * rules above (sender SWS, Nagle): without a timer the connection
+     * would stall for ever. As in FreeBSD, the persist timer runs; for a
+     * zero window it probes, otherwise it is RFC 1122 4.2.3.4's override
+     * timeout (0.1-1 s) and forces out what the window allows. */
+    if (cb->state >= PN_TCP_ESTABLISHED && cb->snd_una == cb->snd_max && cb->sndq.len > 0 &&
+        cb->t_rexmt == PN_TIME_NEVER) {
+        uint32_t to;
         cb->t_flags |= PNI_TF_PERSIST;
         cb->rxtshift = 0;
-        cb->t_rexmt = s->now + pni_tcp_rexmt_timeout(s, cb);
+        to = pni_tcp_rexmt_timeout(s, cb);
+        if (cb->snd_wnd != 0)
+            to = to < 100000u ? 100000u : to > 1000000u ? 1000000u : to;
+        cb->t_rexmt = s->now + to;
     }
     pni_tcp_timer_update(s, cb);
 }

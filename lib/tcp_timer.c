@@ -260,6 +260,11 @@ rexmt_fire(pn_stack *s, pni_tcpcb *cb)
          * the peer must answer with an ACK carrying its current window. */
         cb->t_flags &= ~PNI_TF_PERSIST;
         if (cb->snd_wnd != 0 || cb->sndq.len == 0 || cb->snd_una != cb->snd_max) {
+            /* A small window held the data back (sender SWS avoidance,
+             * Nagle): this was the override timeout of RFC 1122 4.2.3.4,
+             * send what the window allows. */
+            if (cb->snd_wnd != 0 && cb->sndq.len > 0 && cb->snd_una == cb->snd_max)
+                cb->t_flags |= PNI_TF_FORCE1;
             pni_tcp_output(s, cb);
             return;
         }
