@@ -1027,7 +1027,9 @@ pn_tcp_abort(pn_stack *s, int sock, uint64_t now)
         listener_close(s, cb);
     if (cb->state >= PN_TCP_SYN_RECEIVED && cb->state != PN_TCP_TIME_WAIT)
         pni_tcp_send_rst(s, cb); /* RFC 9293 3.10.5 */
-    if (cb->state != PN_TCP_CLOSED)
+    /* a listener or a socket that never left CLOSED had no connection
+     * to reset */
+    if (cb->state != PN_TCP_CLOSED && cb->state != PN_TCP_LISTEN)
         PNI_STAT(s, tcp_conn_reset);
     cb->t_flags &= ~PNI_TF_USER;
     pni_tcp_close_cb(s, cb); /* not the user's any more: freed */

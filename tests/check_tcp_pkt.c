@@ -90,7 +90,11 @@ START_TEST(test_tcp_listen_syn_synack_then_data)
     ck_assert_int_eq(pn_tcp_abort(t.s, c, t.now), 0);
     ck_assert(tt_out(&t, &o));
     EXPECT_SEG(o, PNI_TCP_RST | PNI_TCP_ACK, iss + 7, 1006);
+    ck_assert_uint_eq(pn_stats_get(t.s)->tcp_conn_reset, 1);
+    /* closing the listener resets no connection: nothing sent, not counted */
     ck_assert_int_eq(pn_tcp_close(t.s, l, t.now), 0);
+    tt_none(&t);
+    ck_assert_uint_eq(pn_stats_get(t.s)->tcp_conn_reset, 1);
     tt_free_check(&t);
 }
 END_TEST
