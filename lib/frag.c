@@ -43,6 +43,8 @@
  */
 #include "pn_internal.h"
 
+#if PN_HAVE_FRAG /* the whole file: see pn_features.h */
+
 /* Pack the options of opts[0..len) that RFC 791 says are copied into every
  * fragment (copied flag set). Returns the bytes written to out (<= 40). The
  * options were validated by the parser; a malformed one ends the walk. */
@@ -183,3 +185,5 @@ pni_frag_output(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, uint16_t mtu,
     pni_buf_free(s, pkt);
     return rc;
 }
+
+#endif /* PN_HAVE_FRAG */

@@ -36,8 +36,9 @@
  *   and type-checked in every configuration and the optimizer drops it.
  * - A feature that is a whole file is left out as a whole file: the body of
  *   that file is wrapped in `#if PN_HAVE_X ... #endif` (lwIP does the same
- *   with LWIP_TCP), and the build also drops the file (mk/cross.mk,
- *   PN_FEATURE_FILES_*). Files per feature:
+ *   with LWIP_TCP), so a build may simply compile every lib/ file with
+ *   the switches (mk/features.mk does, for each combination); mk/cross.mk
+ *   also drops the files (PN_FEATURE_FILES_*). Files per feature:
  *       TCP   lib/tcp.c lib/tcp_*.c lib/wire_tcp.c (codec only used by TCP)
  *       UDP   lib/udp.c
  *       FRAG  lib/frag.c lib/reass.c

@@ -72,6 +72,8 @@
  */
 #include "pn_internal.h"
 
+#if PN_HAVE_FRAG /* the whole file: see pn_features.h */
+
 #define IP4_MAX_LEN 65535u
 
 /* Truesize of a buffer chain: what it pins in the pools. */
@@ -408,3 +410,5 @@ pni_reass_deadline(const pn_stack *s)
 {
     return s->reass_oldest != NULL ? s->reass_oldest->deadline : PN_TIME_NEVER;
 }
+
+#endif /* PN_HAVE_FRAG */

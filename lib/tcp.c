@@ -18,6 +18,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 /* ---------------------------------------------------------------------
  * Configuration
  * --------------------------------------------------------------------- */
@@ -1328,3 +1330,5 @@ pn_sock_status(const pn_stack *s, int sock, pn_sock_status_t *st)
     st->accept_queue = cb->state == PN_TCP_LISTEN ? cb->acc_len : 0;
     return 0;
 }
+
+#endif /* PN_HAVE_TCP */

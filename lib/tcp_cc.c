@@ -15,6 +15,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 #define CWND_MAX 0x40000000u
 
 void
@@ -206,3 +208,5 @@ pni_tcp_cc_rto(pn_stack *s, pni_tcpcb *cb)
     cb->dupacks = 0;
     cb->lt_sent = 0;
 }
+
+#endif /* PN_HAVE_TCP */

@@ -19,6 +19,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 int
 pni_tcp_challenge_ok(pn_stack *s)
 {
@@ -1152,3 +1154,5 @@ pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp)
     }
     cb->soft_error = (int8_t)err;
 }
+
+#endif /* PN_HAVE_TCP */

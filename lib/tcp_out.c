@@ -17,6 +17,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 uint32_t
 pni_tcp_rcv_space(const pni_tcpcb *cb)
 {
@@ -482,3 +484,5 @@ done:
     }
     pni_tcp_timer_update(s, cb);
 }
+
+#endif /* PN_HAVE_TCP */

@@ -22,6 +22,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 static void
 range_insert(pni_seqrange *r, uint8_t *n, uint8_t max, uint32_t left, uint32_t right,
              uint8_t *last)
@@ -158,3 +160,5 @@ pni_tcp_ooo_add(pni_tcpcb *cb, uint32_t left, uint32_t right, uint32_t max)
     cb->ooo_last = last;
     return 0;
 }
+
+#endif /* PN_HAVE_TCP */

@@ -21,6 +21,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 static const uint16_t mss_tab[8] = {536, 1220, 1360, 1400, 1440, 1452, 1460, 8960};
 
 static uint32_t
@@ -77,3 +79,5 @@ pni_tcp_cookie_check(pn_stack *s, pni_tcp_syn *sy, uint32_t cookie)
     }
     return -1;
 }
+
+#endif /* PN_HAVE_TCP */

@@ -16,6 +16,8 @@
  */
 #include "tcp.h"
 
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
+
 /* ---------------------------------------------------------------------
  * Heap
  * --------------------------------------------------------------------- */
@@ -425,3 +427,5 @@ pni_tcp_poll(pn_stack *s)
         pni_tcp_timer_update(s, cb);
     }
 }
+
+#endif /* PN_HAVE_TCP */

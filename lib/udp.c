@@ -40,6 +40,8 @@
  */
 #include "pn_internal.h"
 
+#if PN_HAVE_UDP /* the whole file: see pn_features.h */
+
 #define EPH_MIN 49152u
 #define EPH_NUM 16384u
 #define UDP_MAX_PAYLOAD 65507u /* 65535 - 20 - 8 */
@@ -373,3 +375,5 @@ pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
     u->rq_tail = pkt;
     u->rq_bytes += plen;
 }
+
+#endif /* PN_HAVE_UDP */

@@ -48,6 +48,9 @@
 #include <string.h>
 
 #include "wire.h"
+#include "pn_features.h"
+
+#if PN_HAVE_TCP /* the whole file: see pn_features.h */
 
 #define TCP_MAXOLEN 40
 
@@ -404,3 +407,5 @@ pni_wire_tcp_emit(const pni_tcp_repr *r, int layout, uint8_t *p, size_t cap,
     pni_put_be16(p + 16, c);
     return hlen;
 }
+
+#endif /* PN_HAVE_TCP */
