@@ -471,9 +471,16 @@ done:
      * rules above (sender SWS, Nagle): without a timer the connection
      * would stall for ever. As in FreeBSD, the persist timer runs; for a
      * zero window it probes, otherwise it is RFC 1122 4.2.3.4's override
-     * timeout (0.1-1 s) and forces out what the window allows. */
-    if (cb->state >= PN_TCP_ESTABLISHED && cb->snd_una == cb->snd_max && cb->sndq.len > 0 &&
-        cb->t_rexmt == PN_TIME_NEVER) {
+     * timeout (0.1-1 s) and forces out what the window allows. The same
+     * timer retries a FIN that could not be built (TX pool exhausted)
+     * while nothing was in flight: no ACK would ever come to trigger it,
+     * and an orphan would sit in FIN_WAIT_1 for ever. */
+    int fin_unsent = (cb->t_flags & PNI_TF_SHUT_WR) &&
+                     (cb->state == PN_TCP_FIN_WAIT_1 || cb->state == PN_TCP_CLOSING ||
+                      cb->state == PN_TCP_LAST_ACK) &&
+                     cb->snd_max != cb->snd_una + cb->sndq.len + 1;
+    if (cb->state >= PN_TCP_ESTABLISHED && cb->snd_una == cb->snd_max &&
+        (cb->sndq.len > 0 || fin_unsent) && cb->t_rexmt == PN_TIME_NEVER) {
         uint32_t to;
         cb->t_flags |= PNI_TF_PERSIST;
         cb->rxtshift = 0;

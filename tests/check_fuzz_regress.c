@@ -130,6 +130,56 @@ START_TEST(test_tcp_orphan_zero_window_silent_peer_is_dropped)
 }
 END_TEST
 
+/* fuzz/crashes/fuzz_api/tcp-fin-unsent-without-timer: the application
+ * closed an idle connection while the TX pool was exhausted by another
+ * one, so the FIN could not be built; nothing was in flight, so no timer
+ * ran and the orphan sat in FIN_WAIT_1 for ever. A FIN that could not be
+ * sent must be retried by a timer, as a zero window's data is (RFC 9293
+ * 3.8.6.1; Linux arms its probe timer when a send fails with nothing out). */
+START_TEST(test_tcp_fin_blocked_by_exhausted_pool_is_retried)
+{
+    pn_config c;
+    tt_config(&c, NULL);
+    c.tx_bufs = 4;
+    pn_tt t;
+    tt_init_cfg(&t, &c);
+    int l = tt_listen(&t, 80, 4);
+    int a = tt_accept_conn(&t, l, 80, 1234, 100, NULL, NULL);
+    int b = tt_accept_conn(&t, l, 80, 1235, 900, NULL, NULL);
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_ge(b, 0);
+    tt_none(&t);
+    /* b's burst takes every TX block (nothing drained yet) */
+    static const uint8_t data[20000];
+    ck_assert_int_gt(pn_tcp_send(t.s, b, data, sizeof data, t.now), 0);
+    ck_assert_uint_eq(pn_stats_get(t.s)->pool[PN_POOL_TXBUF].used, 4);
+    uint64_t nobufs = pn_stats_get(t.s)->tcp_nobufs;
+    const pni_tcpcb *acb = tt_cb(&t, a);
+    ck_assert_int_eq(pn_tcp_close(t.s, a, t.now), 0);
+    ck_assert_int_eq(acb->state, PN_TCP_FIN_WAIT_1); /* an orphan now */
+    ck_assert_uint_eq(acb->snd_max, acb->snd_una); /* nothing in flight */
+    ck_assert_uint_gt(pn_stats_get(t.s)->tcp_nobufs, nobufs); /* the FIN did not fit */
+    /* the FIN still goes out within the override timeout (<= 1 s) */
+    uint64_t until = t.now + 1000000;
+    int fin_seen = 0;
+    pni_tcp_repr o;
+    while (!fin_seen) {
+        while (tt_out(&t, &o))
+            if (o.dport == 1234 && (o.flags & PNI_TCP_FIN))
+                fin_seen = 1;
+        uint64_t d = pn_next_deadline(t.s);
+        if (fin_seen || d == PN_TIME_NEVER || d > until)
+            break;
+        tt_at(&t, d > t.now ? d : t.now + 1);
+    }
+    ck_assert_msg(fin_seen, "the FIN of the closed connection never left");
+    ck_assert_int_eq(pn_tcp_abort(t.s, b, t.now), 0);
+    ck_assert_int_eq(pn_tcp_close(t.s, l, t.now), 0);
+    run_timers_out(&t);
+    tt_free_check(&t);
+}
+END_TEST
+
 Suite *
 fuzz_regress_suite(void)
 {
@@ -138,6 +188,7 @@ fuzz_regress_suite(void)
     tcase_add_test(tc, test_tcp_syn_received_bad_seq_ack_child_times_out);
     tcase_add_test(tc, test_tcp_listener_close_resets_syn_received_children);
     tcase_add_test(tc, test_tcp_orphan_zero_window_silent_peer_is_dropped);
+    tcase_add_test(tc, test_tcp_fin_blocked_by_exhausted_pool_is_retried);
     suite_add_tcase(s, tc);
     return s;
 }
