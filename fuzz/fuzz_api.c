@@ -13,6 +13,7 @@
  * frames (FRAME) reach everything else. The invariants are checked after
  * every instruction, and at the end every pool must come back to zero.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -43,6 +44,13 @@ enum {
     OP_ICMP_ERR,
     OP_DEADLINE,
     OP_COUNT
+};
+
+static const char *const op_name[OP_COUNT] = {
+    "FRAME",    "TIME",     "TCP_OPEN",  "TCP_BIND",   "TCP_LISTEN", "TCP_ACCEPT",
+    "TCP_CONNECT", "TCP_SEND", "TCP_RECV", "TCP_CLOSE", "TCP_SHUTDOWN", "TCP_ABORT",
+    "TCP_SETOPT", "TCP_QUERY", "UDP_OPEN", "UDP_BIND", "UDP_SENDTO", "UDP_RECV",
+    "UDP_CLOSE", "PEER",     "PEER_SYN",  "ECHO",       "ICMP_ERR",   "DEADLINE",
 };
 
 typedef struct rd {
@@ -447,6 +455,8 @@ pn_fuzz_one(const uint8_t *data, size_t len)
         default:
             break;
         }
+        if (pn_fuzz_verbose)
+            fprintf(stderr, "  op %s -> %d at t=%llu\n", op_name[op], rc, (unsigned long long)w.now);
         ret_ok(rc);
         fz_check(&w);
         fz_drain(&w);

@@ -294,7 +294,7 @@ fz_drain(fz_world *w)
         if (pn_fuzz_arena_fill >= 0) /* the replayer compares two runs */
             digest(f, (size_t)n);
         if (pn_fuzz_verbose)
-            fprintf(stderr, "  out %d bytes at t=%llu\n", n, (unsigned long long)w->now);
+            fz_describe("out", w, f, (size_t)n);
         const uint8_t *ip = f;
         size_t iplen = (size_t)n;
         if (w->ethernet) {
@@ -333,14 +333,59 @@ fz_drain(fz_world *w)
     }
 }
 
+/* ---- trace (replayer -v) ------------------------------------------------ */
+
+/* One line per frame: its length and, when it is a TCP segment, ports,
+ * flags, sequence numbers, window and payload length, read straight from
+ * the bytes (no codec: a malformed frame still prints what it can). */
+void
+fz_describe(const char *dir, const fz_world *w, const uint8_t *f, size_t n)
+{
+    fprintf(stderr, "  %-3s %4zu bytes at t=%llu", dir, n, (unsigned long long)w->now);
+    const uint8_t *ip = f;
+    size_t len = n;
+    if (w->ethernet) {
+        if (n < 14 || f[12] != 0x08 || f[13] != 0x00) {
+            fprintf(stderr, "\n");
+            return;
+        }
+        ip += 14;
+        len -= 14;
+    }
+    size_t ihl = len >= 20 ? (size_t)(ip[0] & 15) * 4 : 0;
+    if (ihl < 20 || len < ihl + 20 || ip[9] != 6) {
+        if (len >= 20)
+            fprintf(stderr, " ip proto %u", ip[9]);
+        fprintf(stderr, "\n");
+        return;
+    }
+    const uint8_t *t = ip + ihl;
+    size_t tot = (size_t)(ip[2] << 8 | ip[3]);
+    size_t doff = (size_t)(t[12] >> 4) * 4;
+    uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+    uint32_t ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
+    static const char fl[] = "FSRPAUEC";
+    char flags[9];
+    size_t k = 0;
+    for (int b = 0; b < 8; b++)
+        if (t[13] & (1u << b))
+            flags[k++] = fl[b];
+    flags[k] = 0;
+    fprintf(stderr, " tcp %u>%u [%s] seq %u ack %u win %u len %zu\n", t[0] << 8 | t[1],
+            t[2] << 8 | t[3], flags, seq, ack, t[14] << 8 | t[15],
+            tot >= ihl + doff ? tot - ihl - doff : 0);
+}
+
 /* ---- frames in --------------------------------------------------------- */
 
 void
 fz_inject(fz_world *w, const uint8_t *frame, size_t len)
 {
     int rc = pn_inject_raw(w->s, frame, len, w->now);
-    if (pn_fuzz_verbose)
-        fprintf(stderr, "  in %zu bytes at t=%llu: %d\n", len, (unsigned long long)w->now, rc);
+    if (pn_fuzz_verbose) {
+        fz_describe("in", w, frame, len);
+        fprintf(stderr, "     -> %d\n", rc);
+    }
     PN_FUZZ_CHECK(rc == 0 || rc == PN_ENOBUFS || rc == PN_EMSGSIZE || (rc == PN_EINVAL && len == 0),
                   "pn_inject_raw returns 0, ENOBUFS, EMSGSIZE (or EINVAL for nothing)");
     fz_check(w);

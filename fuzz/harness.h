@@ -82,6 +82,7 @@ typedef struct fz_world {
 /* Build the stack for cfgbyte in the static arena at FZ_EPOCH_US. */
 void fz_world_init(fz_world *w, uint8_t cfgbyte);
 /* Inject a frame as received (link header per medium) at w->now. */
+void fz_describe(const char *dir, const fz_world *w, const uint8_t *f, size_t n);
 void fz_inject(fz_world *w, const uint8_t *frame, size_t len);
 /* Build and inject an IPv4 packet (whole IP header at ip) with the link
  * header of the medium; the peer's MAC is derived from src. */
