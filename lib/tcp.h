@@ -101,6 +101,7 @@ typedef struct pni_seqrange {
 #define PNI_TF_CONNECTED 0x00800000u /* reached ESTABLISHED once */
 #define PNI_TF_KEEPPROBE 0x01000000u /* t_keep is counting probes */
 #define PNI_TF_ACKQ 0x02000000u      /* an ACK went out at ack_mark drains */
+#define PNI_TF_LTX 0x04000000u       /* limited transmit may use cwnd + dupacks*SMSS now */
 
 typedef struct pni_tcpcb {
     /* identity and demux */

@@ -317,14 +317,18 @@ dupack(pn_stack *s, pni_tcpcb *cb, int newsack)
         /* Limited transmit (RFC 3042 2, RFC 5681 3.2 step 1): each of the
          * first two duplicate ACKs lets one new segment go, cwnd + 2*SMSS
          * at most, so a small window still gets its third duplicate ACK.
-         * The allowance is applied in pni_tcp_output from dupacks and
-         * does not change cwnd. */
+         * The allowance is applied in pni_tcp_output from dupacks, only
+         * during this call (PNI_TF_LTX), and does not change cwnd: the
+         * output at the end of segment processing, or any later one,
+         * must not use it again. */
         if (cb->dupacks <= 2 && (!PNI_TCP_SACK_ON(cb) || newsack)) {
             /* RFC 3042 2: with SACK, only for an ACK with new SACK
              * information. RFC 5681 3.2 step 2: what limited transmit
              * sent is left out of FlightSize for ssthresh (lt_sent). */
             uint32_t before = cb->snd_max;
+            cb->t_flags |= PNI_TF_LTX;
             pni_tcp_output(s, cb);
+            cb->t_flags &= ~PNI_TF_LTX;
             cb->lt_sent += cb->snd_max - before;
         }
         return;

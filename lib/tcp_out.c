@@ -397,8 +397,11 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
         uint32_t off = cb->snd_nxt - cb->snd_una;
         uint32_t avail = off < cb->sndq.len ? cb->sndq.len - off : 0;
         uint32_t cwnd = cb->cwnd;
-        if (cb->dupacks > 0 && cb->dupacks <= 2 && !(cb->t_flags & PNI_TF_RECOVERY))
-            cwnd += (uint32_t)cb->dupacks * cb->t_maxseg; /* RFC 3042 2 */
+        /* RFC 3042 2: only while the duplicate ACK that permits it is
+         * being processed (dupack() sets PNI_TF_LTX around this call) */
+        if ((cb->t_flags & PNI_TF_LTX) && cb->dupacks > 0 && cb->dupacks <= 2 &&
+            !(cb->t_flags & PNI_TF_RECOVERY))
+            cwnd += (uint32_t)cb->dupacks * cb->t_maxseg;
         uint32_t win = cb->snd_wnd < cwnd ? cb->snd_wnd : cwnd;
         uint32_t flight = off;
         if (PNI_TCP_SACK_ON(cb) && (cb->t_flags & PNI_TF_RECOVERY)) {

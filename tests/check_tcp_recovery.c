@@ -185,6 +185,58 @@ START_TEST(test_tcp_established_old_recover_dragged_fast_retransmit)
 }
 END_TEST
 
+/* RFC 3042 2: with SACK, limited transmit releases one new segment only
+ * for a duplicate ACK that carries new SACK information, and what it sent
+ * is remembered apart from FlightSize (RFC 5681 3.2 step 2, lt_sent).
+ * Before the fix, the output at the end of segment processing applied the
+ * cwnd + dupacks*SMSS allowance to a duplicate ACK with stale SACK
+ * information too, and that segment was not counted in lt_sent. */
+START_TEST(test_tcp_established_sack_limited_transmit_only_on_new_sack)
+{
+    pn_tt t;
+    uint32_t s1;
+    int c = setup(&t, 1, &s1);
+    pni_tcpcb *cb = tt_cb(&t, c);
+    dup(&t, c, s1, s1 + MSS, s1 + 2 * MSS);
+    expect_data(&t, s1 + 10 * MSS);
+    tt_none(&t);
+    ck_assert_uint_eq(cb->lt_sent, MSS);
+    dup(&t, c, s1, s1 + MSS, s1 + 2 * MSS); /* nothing new SACKed */
+    tt_none(&t);
+    ck_assert_uint_eq(cb->lt_sent, MSS);
+    /* the third duplicate ACK starts recovery: the hole goes first */
+    dup(&t, c, s1, s1 + MSS, s1 + 3 * MSS);
+    expect_data(&t, s1);
+    ck_assert_uint_eq(pn_stats_get(t.s)->tcp_fast_retrans, 1);
+    ck_assert_int_eq(pn_tcp_abort(t.s, c, t.now), 0);
+    tt_free_check(&t);
+}
+END_TEST
+
+/* Without SACK each of the first two duplicate ACKs releases one new
+ * segment (RFC 3042 2), the third none: it starts recovery instead. */
+START_TEST(test_tcp_established_newreno_limited_transmit_two_segments)
+{
+    pn_tt t;
+    uint32_t s1;
+    int c = setup(&t, 0, &s1);
+    pni_tcpcb *cb = tt_cb(&t, c);
+    dup(&t, c, s1, 0, 0);
+    expect_data(&t, s1 + 10 * MSS);
+    tt_none(&t);
+    dup(&t, c, s1, 0, 0);
+    expect_data(&t, s1 + 11 * MSS);
+    tt_none(&t);
+    ck_assert_uint_eq(cb->lt_sent, 2 * MSS);
+    dup(&t, c, s1, 0, 0);
+    expect_data(&t, s1); /* fast retransmit, no new data */
+    tt_none(&t);
+    ck_assert_uint_eq(pn_stats_get(t.s)->tcp_fast_retrans, 1);
+    ck_assert_int_eq(pn_tcp_abort(t.s, c, t.now), 0);
+    tt_free_check(&t);
+}
+END_TEST
+
 Suite *
 tcp_recovery_suite(void)
 {
@@ -194,6 +246,8 @@ tcp_recovery_suite(void)
     tcase_add_test(tc, test_tcp_established_sack_bare_dupacks_at_recover_wait_for_sack);
     tcase_add_test(tc, test_tcp_established_newreno_dupacks_at_recover_no_retransmit);
     tcase_add_test(tc, test_tcp_established_old_recover_dragged_fast_retransmit);
+    tcase_add_test(tc, test_tcp_established_sack_limited_transmit_only_on_new_sack);
+    tcase_add_test(tc, test_tcp_established_newreno_limited_transmit_two_segments);
     suite_add_tcase(s, tc);
     return s;
 }

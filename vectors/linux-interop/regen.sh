@@ -23,7 +23,7 @@ $C tun-http-get.pcap --listen \
  --after "36=read(4, ..., 1000) = 0;close(4) = 0" > tun-http-get-syn-data-fin.pkt
 
 $C tun-sack.pcap --listen \
- --head "Linux client (curl GET /bytes/300000) over pn-tun's seeded impairment (5% loss, 2% dup, 2% reorder, seed 7): Linux's duplicate ACKs with SACK blocks (up to 2 blocks, growing as the flight arrives), reordered and duplicated ACKs, window updates (win 63 .. 377 << 10), its FIN. Our side must do SACK-based loss recovery exactly as pn-tun did: 9 retransmissions, each of a hole Linux's SACK blocks point at." \
+ --head "Linux client (curl GET /bytes/300000) over pn-tun's seeded impairment (5% loss, 2% dup, 2% reorder, seed 7): Linux's duplicate ACKs with SACK blocks (up to 2 blocks, growing as the flight arrives), reordered and duplicated ACKs, window updates (win 63 .. 377 << 10), its FIN. Our side must do SACK-based loss recovery exactly as pn-tun did: each retransmission of a hole Linux's SACK blocks point at." \
  --head "Source: vectors/linux-interop/tun-sack.pcap, recorded by tools/capture-linux-interop.sh (Linux 6.18 over TUN against pn-tun); converted by tools/interop-pcap-to-pkt.py (vectors/linux-interop/regen.sh). The pcap holds what pn-tun received after the impairment, and what it sent before it: segments lost on the way out are '>' lines Linux never saw -- hence its SACKs." \
  --head "$CONV" \
  --head "Profile: library default (rfc), as pn-tun; pn-tun's rcvbuf 256 KiB (wscale 3), TCP_NODELAY; sndbuf raised so the 300000-byte body is one write() (pn-tun wrote it as buffer space freed; the segmentation is the same)." \
@@ -31,7 +31,18 @@ $C tun-sack.pcap --listen \
  --head "purenet: rcvbuf=262144 sndbuf=524288" \
  --after "$ACC" \
  --after "4=read(4, ..., 1000) = 84;write(4, ..., 131) = 131" --after "5=write(4, ..., 300000) = 300000" \
- --after "367=read(4, ..., 1000) = 0;close(4) = 0" > tun-sack-recovery.pkt
+ --head "Ends at frame 230 (see the end): the recording showed a limited-transmit bug fixed since." \
+ --to 230 > tun-sack-recovery.pkt
+cat >> tun-sack-recovery.pkt <<'TAIL'
+// Frame 230 is a duplicate ACK whose only SACK block (194295:195743) lies
+// below the cumulative ACK: a D-SACK (RFC 2883), no new SACK information.
+// RFC 3042 2: a sender using SACK MUST NOT send new segments for such an
+// ACK. pn-tun sent 211671:213119 here when this was recorded (limited
+// transmit applied to any of the first two duplicate ACKs); it no longer
+// does. The next ACK advances the window and releases the segment.
++0.000008 < . 85:85(0) ack 202983 win 185 <nop,nop,TS val 3473159546 ecr 2592949400>    // frame 232
++0.000000 > . 211671:213119(1448) ack 85 <nop,nop,TS val 2592949400 ecr 3473159546>
+TAIL
 
 $C tun-window.pcap --listen \
  --head "Linux client (curl --limit-rate 100k GET /bytes/200000) against our listener: a slow reader. Linux's window updates shrink (win 78 -> 34 -> 1, i.e. 1024 bytes with wscale 10) while we have data queued, we hold off (no sender silly window, RFC 1122 4.2.3.4), and 0.57 s later Linux reopens the window (win 78) and we send again; then its FIN." \
@@ -43,4 +54,8 @@ $C tun-window.pcap --listen \
  --after "$ACC" \
  --after "4=read(4, ..., 1000) = 84;write(4, ..., 131) = 131" --after "5=write(4, ..., 93048) = 93048" \
  --after "91=write(4, ..., 43440) = 43440" --after "123=write(4, ..., 63512) = 63512" \
- --after "189=read(4, ..., 1000) = 0;close(4) = 0" > tun-window-shrink-reopen.pkt
+ --after "189=read(4, ..., 1000) = 0;close(4) = 0" |
+ # Linux's reopen came 0.57 s after the shrink; our RFC 1122 4.2.3.4 SWS
+ # override timeout (0.25 s here) would send the 1024 bytes first, which
+ # pn-tun did not have when this was recorded: the script reopens at 0.2 s.
+ sed 's|^+0.574861 < \(. 85:85(0) ack 151100 win 78 .*// frame 135\)$|+0.200000 < \1|' > tun-window-shrink-reopen.pkt
