@@ -521,8 +521,9 @@ typedef struct pn_sock_status {
  * take it first advance the stack's clock, then act, so timers armed by
  * the call (retransmission, delayed ACK, keepalive) count from it.
  *
- * Errors of a connection (PN_ECONNREFUSED, PN_ECONNRESET, PN_ETIMEDOUT)
- * are sticky: send/recv return them (recv first returns data already
+ * Errors of a connection (PN_ECONNREFUSED, PN_ECONNRESET, PN_ETIMEDOUT,
+ * PN_EHOSTUNREACH; a connection that gives up after an ICMP error or a
+ * failed ARP resolution reports that instead of PN_ETIMEDOUT) are sticky: send/recv return them (recv first returns data already
  * received in order, unless a reset discarded it), pn_sock_status reports
  * them, until pn_tcp_close.
  *
@@ -563,8 +564,9 @@ int pn_tcp_accept(pn_stack *s, int sock, pn_sockaddr *peer);
  * route (unless bound) and an ephemeral port (unless bound), sends the
  * SYN at `now`, and returns PN_EINPROGRESS; the connection completes
  * later (pn_tcp_state == PN_TCP_ESTABLISHED, or pn_sock_status.connected)
- * or fails with a sticky PN_ECONNREFUSED (RST) or PN_ETIMEDOUT (SYN
- * retries exhausted, PN_TCP_SYNCNT). Errors: PN_EBADF; PN_EINVAL (to NULL,
+ * or fails with a sticky PN_ECONNREFUSED (RST), PN_EHOSTUNREACH (ARP
+ * for the next hop gave up: cfg.arp_retries requests unanswered) or
+ * PN_ETIMEDOUT (SYN retries exhausted, PN_TCP_SYNCNT). Errors: PN_EBADF; PN_EINVAL (to NULL,
  * port 0, address 0, broadcast or multicast; a listener; a pending error);
  * PN_EALREADY (a connect is in progress); PN_EISCONN (connected before);
  * PN_ENETUNREACH (no route); PN_EADDRINUSE (the 4-tuple is taken, or no

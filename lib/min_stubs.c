@@ -65,6 +65,13 @@ pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp)
 }
 
 void
+pni_tcp_link_failure(pn_stack *s, const pni_buf *pkt)
+{
+    (void)s;
+    (void)pkt;
+}
+
+void
 pni_tcp_poll(pn_stack *s)
 {
     (void)s;

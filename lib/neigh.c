@@ -24,7 +24,8 @@
  *   new packet, neigh_hold_drop) and a broadcast request goes out at once;
  *   poll repeats it every cfg.arp_retry_us until cfg.arp_retries requests
  *   were sent, and one retry interval after the last one gives up: the held
- *   packets are dropped, each counted arp_resolve_fail, and the entry is
+ *   packets are dropped, each counted arp_resolve_fail (a held TCP segment
+ *   is first reported to TCP: pni_tcp_link_failure), and the entry is
  *   freed. On the reply the held packets leave IN ORDER.
  * - Full table: a new next hop takes the least recently used REACHABLE
  *   entry (REACHABLE entries never hold packets); if every entry is
@@ -126,6 +127,12 @@ drop_held(pn_stack *s, pni_neigh *n, uint64_t *ctr)
 static void
 release(pn_stack *s, pni_neigh *n)
 {
+    /* Only an INCOMPLETE entry that gave up holds packets. The transport
+     * hears of it as Linux's does (its ARP failure sends a host
+     * unreachable to the local socket): a TCP connect fails with
+     * PN_EHOSTUNREACH instead of retrying SYNs for minutes. */
+    for (const pni_buf *b = n->hold_head; b != NULL; b = b->qnext)
+        pni_tcp_link_failure(s, b);
     drop_held(s, n, &s->stats.arp_resolve_fail);
     set_deadline(s, n, PN_TIME_NEVER);
     pni_pool_free(npool(s), n);

@@ -439,6 +439,11 @@ struct pni_tcp *pni_tcp_carve(pn_stack *s, pni_carver *c);
 void pni_tcp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
 /* An ICMP error quoting one of our TCP segments (RFC 5927 rules). */
 void pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp);
+/* ARP gave up on the next hop of pkt (one of our IP packets, held and
+ * about to be dropped): if it is a TCP segment of a live connection, a
+ * connect fails with PN_EHOSTUNREACH, an established one keeps it as its
+ * soft error. Does not consume pkt. */
+void pni_tcp_link_failure(pn_stack *s, const pni_buf *pkt);
 void pni_tcp_poll(pn_stack *s);
 uint64_t pni_tcp_deadline(const pn_stack *s);
 

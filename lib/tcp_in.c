@@ -1084,6 +1084,37 @@ out:
 
 /* see pn_internal.h
  *
+ * A local link failure is not an ICMP message: nobody can forge it, so
+ * the RFC 5927 caution does not apply, and RFC 1122 4.2.3.9's "MUST NOT
+ * abort" is about received net/host unreachables. While connecting
+ * (SYN_SENT) the connection fails with PN_EHOSTUNREACH, as Linux's
+ * connect() does about 3 s after an on-link peer stops answering ARP; in
+ * other states the error is soft (kept in case the retransmissions give
+ * up), because a later resolution may still succeed. */
+void
+pni_tcp_link_failure(pn_stack *s, const pni_buf *pkt)
+{
+    uint8_t h[PNI_IP4_HLEN + 40 + 8];
+    size_t n = pni_buf_copyout(pkt, 0, h, sizeof h);
+    if (s->tcp == NULL || n < PNI_IP4_HLEN || h[9] != PNI_IPPROTO_TCP)
+        return;
+    size_t ihl = (size_t)(h[0] & 15) * 4;
+    if (ihl < PNI_IP4_HLEN || n < ihl + 8)
+        return;
+    pni_tcpcb *cb = pni_tcp_lookup(s, h + 12, pni_be16(h + ihl), h + 16, pni_be16(h + ihl + 2));
+    if (cb == NULL || cb->state == PN_TCP_LISTEN)
+        return;
+    uint32_t seq = pni_be32(h + ihl + 4);
+    if (pni_seq_lt(seq, cb->snd_una) || pni_seq_geq(seq, cb->snd_max))
+        return; /* not in flight any more (acknowledged meanwhile) */
+    if (cb->state == PN_TCP_SYN_SENT)
+        pni_tcp_drop(s, cb, PN_EHOSTUNREACH);
+    else
+        cb->soft_error = PN_EHOSTUNREACH;
+}
+
+/* see pn_internal.h
+ *
  * RFC 5927 (ICMP attacks against TCP) and RFC 1122 4.2.3.9:
  * - the quoted segment must be one of ours in flight (RFC 5927 4.1: its
  *   sequence number in [SND.UNA, SND.MAX)), else the message is ignored;

@@ -62,6 +62,29 @@ reply_from(uint8_t last, uint64_t now)
     ck_assert_int_eq(pn_inject_raw(S, fr, n, now), 0);
 }
 
+/* A TCP segment from 10.0.0.9:40000 (MAC ..:09) to us, port 80. */
+static size_t
+tcp_from9(uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    static const uint8_t mac9[6] = {2, 0, 0, 0, 0, 9};
+    pn_tf_ip h;
+    memset(&h, 0, sizeof h);
+    h.dmac = MAC_A;
+    h.smac = mac9;
+    memcpy(h.src, (uint8_t[4]){10, 0, 0, 9}, 4);
+    memcpy(h.dst, IP_A, 4);
+    h.proto = 6;
+    h.ttl = 64;
+    uint8_t t[20] = {0x9c, 0x40, 0, 80, (uint8_t)(seq >> 24), (uint8_t)(seq >> 16),
+                     (uint8_t)(seq >> 8), (uint8_t)seq, (uint8_t)(ack >> 24), (uint8_t)(ack >> 16),
+                     (uint8_t)(ack >> 8), (uint8_t)ack, 0x50, flags, 0xff, 0xff};
+    uint32_t ph = (10 << 8) + 9 + (10 << 8) + 1 + 6 + 20; /* pseudo header */
+    uint16_t c = pn_tf_csum(t, sizeof t, ph);
+    t[16] = (uint8_t)(c >> 8);
+    t[17] = (uint8_t)c;
+    return pn_tf_ip4(fr, &h, t, sizeof t);
+}
+
 START_TEST(test_neigh_unresolved_three_requests_one_second_apart)
 {
     const pn_stats *st = pn_stats_get(S);
@@ -225,6 +248,77 @@ START_TEST(test_neigh_bad_arp_counted)
 }
 END_TEST
 
+/* ARP gives up on the next hop of a connecting TCP socket: the connect
+ * fails with PN_EHOSTUNREACH at once (Linux: "No route to host" after
+ * about 3 s), instead of six more SYNs over two minutes. */
+START_TEST(test_neigh_give_up_fails_tcp_connect_host_unreachable)
+{
+    const pn_stats *st = pn_stats_get(S);
+    int t = pn_tcp_open(S);
+    ck_assert_int_ge(t, 0);
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 9), 80};
+    ck_assert_int_eq(pn_tcp_connect(S, t, &to, 1000000), PN_EINPROGRESS);
+    ck_assert(is_arp_request_for(out, pn_drain_raw(S, out, sizeof out), 9));
+    pn_poll(S, 2000000);
+    pn_poll(S, 3000000);
+    pn_test_drain_all(S);
+    ck_assert_int_eq(pn_tcp_state(S, t), PN_TCP_SYN_SENT);
+    pn_poll(S, 4000000); /* gave up: the held SYN and its retransmission */
+    ck_assert_uint_eq(st->arp_resolve_fail, 2);
+    ck_assert_int_eq(pn_tcp_state(S, t), PN_TCP_CLOSED);
+    pn_sock_status_t ss;
+    ck_assert_int_eq(pn_sock_status(S, t, &ss), 0);
+    ck_assert_int_eq(ss.pending_error, PN_EHOSTUNREACH);
+    ck_assert_int_eq(pn_tcp_send(S, t, "x", 1, 4000000), PN_EHOSTUNREACH);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0); /* no RST, nothing */
+    ck_assert_int_eq(pn_tcp_close(S, t, 4000000), 0);
+}
+END_TEST
+
+/* An established connection whose next hop stops answering: the error is
+ * soft (a later resolution may succeed), and it is what the connection
+ * reports when its retransmissions finally give up, not PN_ETIMEDOUT. */
+START_TEST(test_neigh_give_up_is_soft_error_of_established_tcp)
+{
+    int l = pn_tcp_open(S);
+    pn_sockaddr any = {PN_IP4(0, 0, 0, 0), 80};
+    ck_assert_int_eq(pn_tcp_bind(S, l, &any), 0);
+    ck_assert_int_eq(pn_tcp_listen(S, l, 1), 0);
+    /* the peer 10.0.0.9 connects; the SYN-ACK waits for ARP */
+    ck_assert_int_eq(pn_inject_raw(S, fr, tcp_from9(0x02, 1000, 0), 0), 0);
+    ck_assert(is_arp_request_for(out, pn_drain_raw(S, out, sizeof out), 9));
+    reply_from(9, 0);
+    int k = pn_drain_raw(S, out, sizeof out);
+    ck_assert_int_gt(k, 14 + 20 + 20);
+    ck_assert_uint_eq(out[14 + 20 + 13], 0x12); /* SYN-ACK */
+    uint32_t iss = (uint32_t)out[38] << 24 | (uint32_t)out[39] << 16 | (uint32_t)out[40] << 8 | out[41];
+    ck_assert_int_eq(pn_inject_raw(S, fr, tcp_from9(0x10, 1001, iss + 1), 0), 0);
+    int c = pn_tcp_accept(S, l, NULL);
+    ck_assert_int_ge(c, 0);
+    pn_test_drain_all(S);
+    /* the entry expires (neigh_ttl 60 s); then data needs a new resolution */
+    uint64_t now = 61000000;
+    pn_poll(S, now);
+    pn_test_drain_all(S);
+    ck_assert_int_eq(pn_tcp_send(S, c, "hello", 5, now), 5);
+    ck_assert(is_arp_request_for(out, pn_drain_raw(S, out, sizeof out), 9));
+    uint64_t d;
+    while ((d = pn_next_deadline(S)) != PN_TIME_NEVER && pn_tcp_state(S, c) == PN_TCP_ESTABLISHED) {
+        pn_poll(S, d);
+        pn_test_drain_all(S);
+        pn_sock_status_t ss;
+        ck_assert_int_eq(pn_sock_status(S, c, &ss), 0);
+        if (ss.state == PN_TCP_ESTABLISHED)
+            ck_assert_int_eq(ss.pending_error, 0); /* soft: not reported yet */
+    }
+    ck_assert_uint_gt(pn_stats_get(S)->arp_resolve_fail, 1);
+    ck_assert_int_eq(pn_tcp_state(S, c), PN_TCP_CLOSED);
+    ck_assert_int_eq(pn_tcp_send(S, c, "x", 1, pn_next_deadline(S)), PN_EHOSTUNREACH);
+    ck_assert_int_eq(pn_tcp_close(S, c, d), 0);
+    ck_assert_int_eq(pn_tcp_close(S, l, d), 0);
+}
+END_TEST
+
 Suite *
 neigh_suite(void)
 {
@@ -233,6 +327,8 @@ neigh_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_neigh_unresolved_three_requests_one_second_apart);
     tcase_add_test(tc, test_neigh_give_up_drops_every_held_packet_counted);
+    tcase_add_test(tc, test_neigh_give_up_fails_tcp_connect_host_unreachable);
+    tcase_add_test(tc, test_neigh_give_up_is_soft_error_of_established_tcp);
     tcase_add_test(tc, test_neigh_reply_releases_held_in_order);
     tcase_add_test(tc, test_neigh_unsolicited_reply_ignored);
     tcase_add_test(tc, test_neigh_request_for_us_answered_and_learnt);
