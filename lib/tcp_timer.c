@@ -289,6 +289,13 @@ rexmt_fire(pn_stack *s, pni_tcpcb *cb)
     }
     int syn = cb->state == PN_TCP_SYN_SENT || cb->state == PN_TCP_SYN_RECEIVED;
     int limit = syn ? cb->syn_retries : MAX_RXTSHIFT;
+    /* An orphan in SYN_RECEIVED (closed by the application during a
+     * simultaneous open) has nobody waiting for it: a per-socket
+     * PN_TCP_SYNCNT above the stack's default no longer applies, as Linux
+     * bounds orphans by tcp_orphan_retries. Otherwise up to 127 backoffs
+     * at rto_max keep it, and its ARP traffic, going for hours. */
+    if (syn && !(cb->t_flags & PNI_TF_USER) && limit > s->cfg.tcp.syn_retries)
+        limit = s->cfg.tcp.syn_retries;
     if (cb->rxtshift >= limit) {
         /* R2 reached (RFC 9293 3.8.3, RFC 1122 4.2.3.5): "close the
          * connection". The stack aborts it on the application's behalf,

@@ -180,6 +180,42 @@ START_TEST(test_tcp_fin_blocked_by_exhausted_pool_is_retried)
 }
 END_TEST
 
+/* fuzz/crashes/fuzz_api/tcp-orphan-synrcvd-syncnt-127-*: a simultaneous
+ * open with PN_TCP_SYNCNT 127, then close: the orphan in SYN_RECEIVED
+ * retransmitted its SYN-ACK 127 times at rto_max, for hours. Orphans are
+ * bounded by the stack's default SYN retries (6: about two minutes). */
+START_TEST(test_tcp_orphan_syn_received_bounded_by_default_retries)
+{
+    pn_tt t;
+    tt_init(&t, NULL);
+    int c = pn_tcp_open(t.s);
+    ck_assert_int_ge(c, 0);
+    ck_assert_int_eq(pn_tcp_setopt(t.s, c, PN_TCP_SYNCNT, 127), 0);
+    pn_sockaddr to = {{{t.peer[0], t.peer[1], t.peer[2], t.peer[3]}}, 80};
+    ck_assert_int_eq(pn_tcp_connect(t.s, c, &to, t.now), PN_EINPROGRESS);
+    pni_tcp_repr syn, o;
+    ck_assert(tt_out(&t, &syn));
+    ck_assert_uint_eq(syn.flags, PNI_TCP_SYN);
+    pni_tcp_repr r;
+    memset(&r, 0, sizeof r);
+    r.sport = 80;
+    r.dport = syn.sport;
+    r.seq = 5000;
+    r.flags = PNI_TCP_SYN; /* simultaneous open (RFC 9293 3.5) */
+    r.win = 65535;
+    tt_inject(&t, &r, NULL, 0);
+    ck_assert(tt_out(&t, &o));
+    ck_assert_uint_eq(o.flags, PNI_TCP_SYN | PNI_TCP_ACK);
+    ck_assert_int_eq(pn_tcp_state(t.s, c), PN_TCP_SYN_RECEIVED);
+    ck_assert_int_eq(pn_tcp_close(t.s, c, t.now), 0);
+    uint64_t start = t.now;
+    run_timers_out(&t);
+    ck_assert_uint_lt(t.now - start, 600000000u); /* ten minutes at most */
+    ck_assert_uint_eq(pn_stats_get(t.s)->pool[PN_POOL_TCP].used, 0);
+    tt_free_check(&t);
+}
+END_TEST
+
 Suite *
 fuzz_regress_suite(void)
 {
@@ -189,6 +225,7 @@ fuzz_regress_suite(void)
     tcase_add_test(tc, test_tcp_listener_close_resets_syn_received_children);
     tcase_add_test(tc, test_tcp_orphan_zero_window_silent_peer_is_dropped);
     tcase_add_test(tc, test_tcp_fin_blocked_by_exhausted_pool_is_retried);
+    tcase_add_test(tc, test_tcp_orphan_syn_received_bounded_by_default_retries);
     suite_add_tcase(s, tc);
     return s;
 }
