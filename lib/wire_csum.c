@@ -33,6 +33,16 @@
  *   per byte against 0.85 for the 4-byte loop. (An unsigned __int128
  *   accumulator is the same arithmetic, but gcc 12 spills it.) A counter
  *   gains at most one per 8 bytes, so neither overflows.
+ * - x86-64 path (gcc and clang; -DPN_NO_ASM turns it off): the 64-byte
+ *   blocks are summed by a short inline-asm loop of eight `adcq mem, reg`,
+ *   the add-with-carry chain of RFC 1071 section 4.3 and Linux's
+ *   csum_partial: one instruction per 8 bytes, 11 per 64 (0.17 per byte,
+ *   against 23 per 64 for the C loop, whose carries must be counted apart
+ *   because C has no carry flag). A vector sum was weighed and is not
+ *   better on baseline x86-64: SSE2 has no unsigned 16-to-32-bit widening
+ *   add, so the cheapest form (pxor 0x8000 bias, pmaddwd by ones, paddd)
+ *   needs 4 instructions per 16 bytes, 0.25 per byte plus the loop. The
+ *   tail (< 64 bytes) stays in C.
  * - Narrow path (everything else, e.g. Cortex-M, where 64-bit adds are two
  *   instructions anyway): 4-byte groups into four 64-bit accumulators,
  *   which take at most 2^32 additions of values below 2^32 before they
@@ -137,6 +147,37 @@ load64(const uint8_t *p)
     return w;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PN_NO_ASM)
+#define HAVE_ADC_LOOP 1
+/* Sum of n 64-byte blocks (n >= 1) as one add-with-carry chain (see notes:
+ * x86-64 path). Returns a 64-bit accumulator whose last carry out of bit
+ * 63 has been added back (end-around carry). lea and dec leave the carry
+ * flag alone, so the chain runs on across turns of the loop. */
+static uint64_t
+adc_blocks(const uint8_t *p, size_t n)
+{
+    uint64_t a = 0;
+    __asm__("clc\n"
+            "1:\n\t"
+            "adcq 0(%[p]), %[a]\n\t"
+            "adcq 8(%[p]), %[a]\n\t"
+            "adcq 16(%[p]), %[a]\n\t"
+            "adcq 24(%[p]), %[a]\n\t"
+            "adcq 32(%[p]), %[a]\n\t"
+            "adcq 40(%[p]), %[a]\n\t"
+            "adcq 48(%[p]), %[a]\n\t"
+            "adcq 56(%[p]), %[a]\n\t"
+            "leaq 64(%[p]), %[p]\n\t"
+            "decq %[n]\n\t"
+            "jnz 1b\n\t"
+            "adcq $0, %[a]"
+            : [a] "+&r"(a), [p] "+&r"(p), [n] "+&r"(n)
+            :
+            : "cc", "memory");
+    return a;
+}
+#endif
+
 /* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms. */
 static uint16_t
 sum_chunk(const uint8_t *p, size_t len)
@@ -144,6 +185,13 @@ sum_chunk(const uint8_t *p, size_t len)
     /* Sums a0, a1 and their carry counts c0, c1: two independent chains. */
     uint64_t a0 = 0, a1 = 0, c0 = 0, c1 = 0, w;
 #define ADD(a, c, off) (w = load64(p + (off)), (a) += w, (c) += (a) < w)
+#ifdef HAVE_ADC_LOOP
+    if (len >= 64) {
+        a0 = adc_blocks(p, len / 64);
+        p += len & ~(size_t)63;
+        len &= 63;
+    }
+#endif
     while (len >= 64) {
         ADD(a0, c0, 0);
         ADD(a1, c1, 8);
