@@ -526,6 +526,7 @@ pni_tcpq_append(pn_stack *s, pni_tcpq *q, const uint8_t *src, size_t n)
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > want)
             k = want;
+        PNI_OPAQUE_SIZE(k);
         memcpy(c->d + in, src + done, k);
         q->len += k;
         done += k;

@@ -81,6 +81,16 @@ uint64_t pni_csum_swap(uint64_t sum);
  * the partial sum of the bytes copied, as pni_csum_partial(dst, len, sum)
  * would: one pass over data the caller is copying anyway. */
 uint64_t pni_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
+/* Hide a size's range from the optimiser before a memcpy. gcc inlines a
+ * memcpy whose size it can bound (by a constant or a min() with one) as
+ * `rep movsq`, which moves 8 bytes per step where the C library's vector
+ * copy moves 32 or more; byte copies of payload must call memcpy. An empty
+ * asm that "may change" the value does that at no cost. */
+#if defined(__GNUC__)
+#define PNI_OPAQUE_SIZE(n) __asm__("" : "+r"(n))
+#else
+#define PNI_OPAQUE_SIZE(n) ((void)0)
+#endif
 /* Fold a partial sum to 16 bits (not complemented). */
 uint16_t pni_csum_fold(uint64_t sum);
 /* The checksum field value: ~fold(partial(p, len)). */
