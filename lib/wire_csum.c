@@ -138,15 +138,6 @@ swap16(uint16_t v)
 
 #if UINTPTR_MAX > 0xffffffffu && (HOST_LE || HOST_BE)
 
-/* Load eight bytes as one 64-bit group (host order, see notes). */
-static uint64_t
-load64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(PN_NO_ASM)
 #define HAVE_ADC_LOOP 1
 /* Sum of n 64-byte blocks (n >= 1) as one add-with-carry chain (see notes:
@@ -176,7 +167,65 @@ adc_blocks(const uint8_t *p, size_t n)
             : "cc", "memory");
     return a;
 }
-#endif
+
+/* a plus n 8-byte groups at p (n = 4, 2, 1), with end-around carry. */
+#define ADC_GROUPS(a, p, body) __asm__(body "adcq $0, %[a]" : [a] "+r"(a) : [p] "r"(p) : "cc", "memory")
+
+/* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms:
+ * the blocks of 64 in the loop above, then one add-with-carry run each
+ * for 32, 16 and 8 bytes as len has those bits, then the last 0..7 bytes
+ * placed in one 64-bit group at weights 2^0, 2^32 and 2^48 (all 1 modulo
+ * 0xffff; on little-endian hosts a lone last byte is the low byte of its
+ * lane, as in the C path). */
+static uint16_t
+sum_chunk(const uint8_t *p, size_t len)
+{
+    uint64_t a = 0;
+    if (len >= 64) {
+        a = adc_blocks(p, len / 64);
+        p += len & ~(size_t)63;
+    }
+    if (len & 32) {
+        ADC_GROUPS(a, p, "addq 0(%[p]), %[a]\n\tadcq 8(%[p]), %[a]\n\t"
+                         "adcq 16(%[p]), %[a]\n\tadcq 24(%[p]), %[a]\n\t");
+        p += 32;
+    }
+    if (len & 16) {
+        ADC_GROUPS(a, p, "addq 0(%[p]), %[a]\n\tadcq 8(%[p]), %[a]\n\t");
+        p += 16;
+    }
+    if (len & 8) {
+        ADC_GROUPS(a, p, "addq 0(%[p]), %[a]\n\t");
+        p += 8;
+    }
+    uint64_t t = 0;
+    if (len & 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        t = v;
+        p += 4;
+    }
+    if (len & 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        t += (uint64_t)v << 32;
+        p += 2;
+    }
+    if (len & 1)
+        t += (uint64_t)p[0] << 48;
+    return swap16(fold64(add64(a, t)));
+}
+
+#else /* C wide path */
+
+/* Load eight bytes as one 64-bit group (host order, see notes). */
+static uint64_t
+load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
 
 /* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms. */
 static uint16_t
@@ -185,13 +234,6 @@ sum_chunk(const uint8_t *p, size_t len)
     /* Sums a0, a1 and their carry counts c0, c1: two independent chains. */
     uint64_t a0 = 0, a1 = 0, c0 = 0, c1 = 0, w;
 #define ADD(a, c, off) (w = load64(p + (off)), (a) += w, (c) += (a) < w)
-#ifdef HAVE_ADC_LOOP
-    if (len >= 64) {
-        a0 = adc_blocks(p, len / 64);
-        p += len & ~(size_t)63;
-        len &= 63;
-    }
-#endif
     while (len >= 64) {
         ADD(a0, c0, 0);
         ADD(a1, c1, 8);
@@ -244,6 +286,7 @@ sum_chunk(const uint8_t *p, size_t len)
 #endif
     return s;
 }
+#endif /* x86-64 asm or C wide path */
 
 #else /* narrow path */
 
