@@ -362,6 +362,19 @@ sack_rexmit(pn_stack *s, pni_tcpcb *cb)
 void
 pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
 {
+    /* Nothing to send, the common case after data arrives: established,
+     * no ACK owed now, no SACK recovery, no FIN to send, every queued byte
+     * sent (off >= sndq.len, so the loop below finds len 0 and the persist
+     * rule below cannot apply: snd_una == snd_max would mean an empty
+     * queue), and no window update due. The loop would break at once;
+     * only its epilogue is left. */
+    if (cb->state == PN_TCP_ESTABLISHED &&
+        !(cb->t_flags & (PNI_TF_ACKNOW | PNI_TF_RECOVERY | PNI_TF_SHUT_WR)) &&
+        cb->snd_nxt - cb->snd_una >= cb->sndq.len && !pni_tcp_wnd_update_due(cb)) {
+        cb->t_flags &= ~PNI_TF_FORCE1;
+        pni_tcp_timer_update(s, cb);
+        return;
+    }
     for (int pass = 0; pass < 4096; pass++) {
         switch (cb->state) {
         case PN_TCP_CLOSED:
