@@ -541,11 +541,21 @@ pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_
         return -1;
     uint32_t in;
     pni_tcp_chunk *c = q_seek(q, off, &in);
+    /* One-block segment (the usual case): copy from its bytes directly. */
+    const uint8_t *flat = NULL;
+    if (src->next == NULL && soff <= src->len && n <= src->len - soff)
+        flat = src->blk + src->off + soff;
     while (n > 0) {
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > n)
             k = (uint32_t)n;
-        pni_buf_copyout(src, soff, c->d + in, k);
+        if (flat != NULL) {
+            PNI_OPAQUE_SIZE(k);
+            memcpy(c->d + in, flat, k);
+            flat += k;
+        } else {
+            pni_buf_copyout(src, soff, c->d + in, k);
+        }
         soff += k;
         n -= k;
         c = c->next;
