@@ -577,6 +577,7 @@ pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > n - done)
             k = (uint32_t)(n - done);
+        PNI_OPAQUE_SIZE(k);
         memcpy(dst + done, c->d + in, k);
         /* Sum what was just copied while it is hot in the cache. */
         uint64_t ps = pni_csum_partial(dst + done, k, 0);
