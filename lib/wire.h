@@ -91,12 +91,29 @@ uint64_t pni_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
 #else
 #define PNI_OPAQUE_SIZE(n) ((void)0)
 #endif
-/* Fold a partial sum to 16 bits (not complemented). */
-uint16_t pni_csum_fold(uint64_t sum);
+/* Fold a partial sum to 16 bits (not complemented), preserving its residue
+ * modulo 0xffff (inline: every checksum test and emit ends in one). */
+static inline uint16_t
+pni_csum_fold(uint64_t s)
+{
+    s = (s & 0xffffffffu) + (s >> 32); /* < 2^33 */
+    s = (s & 0xffffffffu) + (s >> 32); /* < 2^32 */
+    s = (s & 0xffffu) + (s >> 16);     /* < 2^17 */
+    s = (s & 0xffffu) + (s >> 16);     /* < 2^16 + 1 */
+    s = (s & 0xffffu) + (s >> 16);
+    return (uint16_t)s;
+}
 /* The checksum field value: ~fold(partial(p, len)). */
 uint16_t pni_csum(const void *p, size_t len);
-/* Partial sum of the IPv4 pseudo-header (RFC 793 3.1, RFC 768). */
-uint64_t pni_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t l4len);
+/* Partial sum of the IPv4 pseudo-header (RFC 793 section 3.1 / RFC 9293
+ * section 3.1 and RFC 768): source, destination, zero + protocol, and the
+ * transport length. */
+static inline uint64_t
+pni_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t l4len)
+{
+    return (uint64_t)pni_be16(src) + pni_be16(src + 2) + pni_be16(dst) + pni_be16(dst + 2) + proto +
+           (l4len >> 16) + (l4len & 0xffffu);
+}
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit field change. */
 uint16_t pni_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
 /* Same for a 32-bit field (two words). */

@@ -80,6 +80,14 @@
 #define HOST_BE 0 /* unknown: portable byte-wise loads */
 #endif
 
+/* sum_chunk is inlined into its few callers: pni_csum_partial runs once
+ * per header and per payload, and a call costs as much as a short sum. */
+#if defined(__GNUC__)
+#define SUM_INLINE inline __attribute__((always_inline))
+#else
+#define SUM_INLINE inline
+#endif
+
 /* Bytes summed between two folds of the local accumulator (see notes). */
 #define CHUNK ((size_t)1 << 30)
 
@@ -122,12 +130,7 @@ add64(uint64_t a, uint64_t b)
 static uint16_t
 fold64(uint64_t s)
 {
-    s = (s & 0xffffffffu) + (s >> 32); /* < 2^33 */
-    s = (s & 0xffffffffu) + (s >> 32); /* < 2^32 */
-    s = (s & 0xffffu) + (s >> 16);     /* < 2^17 */
-    s = (s & 0xffffu) + (s >> 16);     /* < 2^16 + 1, fits after this */
-    s = (s & 0xffffu) + (s >> 16);
-    return (uint16_t)s;
+    return pni_csum_fold(s);
 }
 
 static uint16_t
@@ -177,7 +180,7 @@ adc_blocks(const uint8_t *p, size_t n)
  * placed in one 64-bit group at weights 2^0, 2^32 and 2^48 (all 1 modulo
  * 0xffff; on little-endian hosts a lone last byte is the low byte of its
  * lane, as in the C path). */
-static uint16_t
+static SUM_INLINE uint16_t
 sum_chunk(const uint8_t *p, size_t len)
 {
     uint64_t a = 0;
@@ -228,7 +231,7 @@ load64(const uint8_t *p)
 }
 
 /* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms. */
-static uint16_t
+static SUM_INLINE uint16_t
 sum_chunk(const uint8_t *p, size_t len)
 {
     /* Sums a0, a1 and their carry counts c0, c1: two independent chains. */
@@ -304,7 +307,7 @@ load32(const uint8_t *p)
 }
 
 /* Sum of one chunk (len <= CHUNK), folded to 16 bits in BE-word terms. */
-static uint16_t
+static SUM_INLINE uint16_t
 sum_chunk(const uint8_t *p, size_t len)
 {
     uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -335,16 +338,25 @@ sum_chunk(const uint8_t *p, size_t len)
 }
 #endif /* wide or narrow path */
 
-uint64_t
-pni_csum_partial(const void *data, size_t len, uint64_t sum)
+/* More than CHUNK bytes: kept out of line, so that the usual short call
+ * has one inlined sum_chunk. */
+static uint64_t
+partial_big(const uint8_t *p, size_t len, uint64_t sum)
 {
-    const uint8_t *p = data;
     while (len > CHUNK) {
         sum = add64(sum, sum_chunk(p, CHUNK));
         p += CHUNK;
         len -= CHUNK;
     }
     return add64(sum, sum_chunk(p, len));
+}
+
+uint64_t
+pni_csum_partial(const void *data, size_t len, uint64_t sum)
+{
+    if (len > CHUNK)
+        return partial_big(data, len, sum);
+    return add64(sum, sum_chunk(data, len));
 }
 
 /* Bytes copied before they are summed, small enough to stay in L1. */
@@ -375,31 +387,9 @@ pni_csum_swap(uint64_t sum)
 }
 
 uint16_t
-pni_csum_fold(uint64_t sum)
-{
-    return fold64(sum);
-}
-
-uint16_t
 pni_csum(const void *p, size_t len)
 {
     return (uint16_t)~fold64(pni_csum_partial(p, len, 0));
-}
-
-/* RFC 793 section 3.1 / RFC 9293 section 3.1 and RFC 768: source, dest,
- * zero + protocol, and the transport length. */
-uint64_t
-pni_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t l4len)
-{
-    uint64_t s = 0;
-    s += pni_be16(src);
-    s += pni_be16(src + 2);
-    s += pni_be16(dst);
-    s += pni_be16(dst + 2);
-    s += proto;
-    s += l4len >> 16;
-    s += l4len & 0xffffu;
-    return s;
 }
 
 /* RFC 1624 section 3, eqn. 3: HC' = ~(~HC + ~m + m'). The end-around-carry
