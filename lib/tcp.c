@@ -567,7 +567,6 @@ pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_
 uint64_t
 pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
 {
-    uint64_t sum = 0;
     size_t done = 0;
     uint32_t in;
     if (n == 0)
@@ -579,16 +578,14 @@ pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
             k = (uint32_t)(n - done);
         PNI_OPAQUE_SIZE(k);
         memcpy(dst + done, c->d + in, k);
-        /* Sum what was just copied while it is hot in the cache. */
-        uint64_t ps = pni_csum_partial(dst + done, k, 0);
-        if (done & 1)
-            ps = pni_csum_swap(ps);
-        sum += ps;
         done += k;
         c = c->next;
         in = 0;
     }
-    return sum;
+    /* dst is contiguous: one sum over all of it, not one per chunk piece
+     * (a segment of MSS 1448 spans two 2040-byte chunks seven times in
+     * ten). Up to MSS 9000 or so it is still in the L1 cache. */
+    return pni_csum_partial(dst, n, 0);
 }
 
 void
