@@ -96,12 +96,16 @@ uint64_t pni_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
 static inline uint16_t
 pni_csum_fold(uint64_t s)
 {
-    s = (s & 0xffffffffu) + (s >> 32); /* < 2^33 */
-    s = (s & 0xffffffffu) + (s >> 32); /* < 2^32 */
-    s = (s & 0xffffu) + (s >> 16);     /* < 2^17 */
-    s = (s & 0xffffu) + (s >> 16);     /* < 2^16 + 1 */
-    s = (s & 0xffffu) + (s >> 16);
-    return (uint16_t)s;
+    /* 64 to 32 bits with end-around carry (modulo 2^32 - 1, a multiple of
+     * 0xffff), then two 16-bit folds: < 2^17, then <= 0xffff. Every step
+     * adds parts, so the result is 0 only for s == 0; any other s gives
+     * the one value in 1..0xffff of its residue. */
+    uint32_t lo = (uint32_t)s;
+    uint32_t t = lo + (uint32_t)(s >> 32);
+    t += t < lo;
+    t = (t & 0xffffu) + (t >> 16);
+    t = (t & 0xffffu) + (t >> 16);
+    return (uint16_t)t;
 }
 /* The checksum field value: ~fold(partial(p, len)). */
 uint16_t pni_csum(const void *p, size_t len);
