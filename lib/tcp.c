@@ -528,6 +528,7 @@ pni_tcpq_append(pn_stack *s, pni_tcpq *q, const uint8_t *src, size_t n)
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > want)
             k = want;
+        PNI_OPAQUE_SIZE(k);
         memcpy(c->d + in, src + done, k);
         q->len += k;
         done += k;
@@ -542,11 +543,21 @@ pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_
         return -1;
     uint32_t in;
     pni_tcp_chunk *c = q_seek(q, off, &in);
+    /* One-block segment (the usual case): copy from its bytes directly. */
+    const uint8_t *flat = NULL;
+    if (src->next == NULL && soff <= src->len && n <= src->len - soff)
+        flat = src->blk + src->off + soff;
     while (n > 0) {
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > n)
             k = (uint32_t)n;
-        pni_buf_copyout(src, soff, c->d + in, k);
+        if (flat != NULL) {
+            PNI_OPAQUE_SIZE(k);
+            memcpy(c->d + in, flat, k);
+            flat += k;
+        } else {
+            pni_buf_copyout(src, soff, c->d + in, k);
+        }
         soff += k;
         n -= k;
         c = c->next;
@@ -558,7 +569,6 @@ pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_
 uint64_t
 pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
 {
-    uint64_t sum = 0;
     size_t done = 0;
     uint32_t in;
     if (n == 0)
@@ -568,17 +578,16 @@ pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > n - done)
             k = (uint32_t)(n - done);
+        PNI_OPAQUE_SIZE(k);
         memcpy(dst + done, c->d + in, k);
-        /* Sum what was just copied while it is hot in the cache. */
-        uint64_t ps = pni_csum_partial(dst + done, k, 0);
-        if (done & 1)
-            ps = pni_csum_swap(ps);
-        sum += ps;
         done += k;
         c = c->next;
         in = 0;
     }
-    return sum;
+    /* dst is contiguous: one sum over all of it, not one per chunk piece
+     * (a segment of MSS 1448 spans two 2040-byte chunks seven times in
+     * ten). Up to MSS 9000 or so it is still in the L1 cache. */
+    return pni_csum_partial(dst, n, 0);
 }
 
 void

@@ -483,6 +483,77 @@ take_data(pn_stack *s, pni_tcpcb *cb, const seginfo *si, uint32_t seq)
 #define DROP_WITH_RESET 2
 #define DONE 3
 
+/* Delayed ACK decision after a segment (the reasoning is at its call in
+ * do_segment). */
+static void
+ack_policy(pn_stack *s, pni_tcpcb *cb)
+{
+    const pn_tcp_config *t = &s->cfg.tcp;
+    if (cb->rcv_unacked > 0 && !(cb->t_flags & PNI_TF_ACKNOW)) {
+        uint32_t mss = cb->rcv_mss > cb->t_maxseg ? cb->rcv_mss : cb->t_maxseg;
+        if (cb->t_flags & PNI_TF_QUICKACK) {
+            cb->t_flags |= PNI_TF_ACKNOW;
+        } else if (cb->rcv_unacked >= (uint32_t)t->delack_segs * mss) {
+            if ((cb->t_flags & PNI_TF_ACKQ) && cb->ack_mark == (uint32_t)s->stats.frames_out)
+                cb->t_delack = s->now; /* owed: one ACK for the burst */
+            else
+                cb->t_flags |= PNI_TF_ACKNOW;
+        } else if (cb->t_delack == PN_TIME_NEVER) {
+            cb->t_delack = s->now + t->delack_us;
+        }
+    }
+}
+
+/* Header prediction (Jacobson's, as FreeBSD tcp_input's fast path, for
+ * the receiving side of a bulk transfer): in-order data on an established
+ * connection whose ACK field acknowledges nothing new and leaves the
+ * window as it is, with nothing of ours in flight, no SACK option, no
+ * out-of-order data held, a timestamp that passes PAWS, and room for all
+ * of it. Each test of do_segment's RFC 9293 3.10.7.4 sequence then has a
+ * known outcome: acceptable (seq == RCV.NXT, length within the window),
+ * not RST or SYN, nothing to trim, ACK neither new, nor duplicate (nothing
+ * outstanding), nor beyond SND.MAX or too old (it equals SND.UNA), no
+ * state change, no FIN. What is left is below. Returns 0 when the segment
+ * does not fit the prediction. */
+static int
+predicted(pn_stack *s, pni_tcpcb *cb, seginfo *si)
+{
+    const pni_tcp_repr *seg = si->seg;
+    uint32_t seq = seg->seq;
+    if (cb->state != PN_TCP_ESTABLISHED ||
+        (seg->flags & (PNI_TCP_SYN | PNI_TCP_FIN | PNI_TCP_RST | PNI_TCP_URG | PNI_TCP_ACK)) !=
+                PNI_TCP_ACK ||
+        seq != cb->rcv_nxt || si->plen == 0 || seg->n_sack != 0 || seg->ack != cb->snd_una ||
+        cb->snd_una != cb->snd_max || cb->n_ooo != 0 ||
+        ((uint32_t)seg->win << cb->snd_wscale) != cb->snd_wnd ||
+        !(cb->t_flags & (PNI_TF_USER | PNI_TF_ACCEPTQ)) || (cb->t_flags & PNI_TF_RECOVERY))
+        return 0;
+    if (cb->t_flags & PNI_TF_TS) {
+        if (!seg->has_ts || pni_seq_lt(seg->ts_val, cb->ts_recent))
+            return 0;
+    } else if (seg->has_ts) {
+        return 0;
+    }
+    uint32_t rwnd = pni_seq_gt(cb->rcv_adv, cb->rcv_nxt) ? cb->rcv_adv - cb->rcv_nxt : 0;
+    if (si->plen > rwnd || si->plen > pni_tcp_rcv_space(cb))
+        return 0;
+    /* RFC 7323 4.3: TS.Recent (PAWS passed: ts_val >= ts_recent). */
+    if ((cb->t_flags & PNI_TF_TS) && pni_seq_leq(seq, cb->last_ack_sent)) {
+        cb->ts_recent = seg->ts_val;
+        cb->ts_recent_age = (uint32_t)(s->now / 1000000u);
+    }
+    /* SND.WL1/SND.WL2 (the window itself is unchanged). */
+    if (pni_seq_lt(cb->snd_wl1, seq) || (cb->snd_wl1 == seq && pni_seq_leq(cb->snd_wl2, seg->ack))) {
+        cb->snd_wl1 = seq;
+        cb->snd_wl2 = seg->ack;
+    }
+    if (take_data(s, cb, si, seq))
+        cb->t_flags |= PNI_TF_ACKNOW;
+    ack_policy(s, cb);
+    pni_tcp_output(s, cb);
+    return 1;
+}
+
 /* SYN_SENT (RFC 9293 3.10.7.3). */
 static int
 syn_sent(pn_stack *s, pni_tcpcb *cb, seginfo *si)
@@ -547,6 +618,8 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
 
     if (cb->state == PN_TCP_SYN_SENT)
         return syn_sent(s, cb, si);
+    if (predicted(s, cb, si))
+        return DONE;
 
     /* RFC 7323 5.3 (PAWS), before the window test. */
     if ((cb->t_flags & PNI_TF_TS) && seg->has_ts && !(fl & PNI_TCP_RST) &&
@@ -856,19 +929,7 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
      * (the vector runner, the test link) sees exactly the old behaviour.
      * Out-of-order data, holes filled and QUICKACK still ACK at once.
      */
-    if (cb->rcv_unacked > 0 && !(cb->t_flags & PNI_TF_ACKNOW)) {
-        uint32_t mss = cb->rcv_mss > cb->t_maxseg ? cb->rcv_mss : cb->t_maxseg;
-        if (cb->t_flags & PNI_TF_QUICKACK) {
-            cb->t_flags |= PNI_TF_ACKNOW;
-        } else if (cb->rcv_unacked >= (uint32_t)t->delack_segs * mss) {
-            if ((cb->t_flags & PNI_TF_ACKQ) && cb->ack_mark == (uint32_t)s->stats.frames_out)
-                cb->t_delack = s->now; /* owed: one ACK for the burst */
-            else
-                cb->t_flags |= PNI_TF_ACKNOW;
-        } else if (cb->t_delack == PN_TIME_NEVER) {
-            cb->t_delack = s->now + t->delack_us;
-        }
-    }
+    ack_policy(s, cb);
     if (cb->state == PN_TCP_TIME_WAIT && !(fl & PNI_TCP_FIN) && si->plen == 0 &&
         !(cb->t_flags & PNI_TF_ACKNOW))
         return DONE;

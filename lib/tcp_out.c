@@ -107,17 +107,26 @@ emit(pn_stack *s, pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uin
         if (b->next == NULL) {
             sum = pni_tcpq_copy_csum(&cb->sndq, qoff, pni_buf_data(b) + hlen, len);
         } else {
-            /* chained buffer (tiny blocks): copy piecewise */
-            uint8_t tmp[256];
+            /* Chained buffer (a segment larger than a block): copy from
+             * the send queue straight into each block's bytes, summing
+             * each piece (swapped after an odd offset, RFC 1071 2 (B));
+             * each piece's sum is below 2^16, so plain adds cannot wrap. */
             uint32_t done = 0;
-            while (done < len) {
-                uint32_t k = len - done < sizeof tmp ? len - done : (uint32_t)sizeof tmp;
-                uint64_t ps = pni_tcpq_copy_csum(&cb->sndq, qoff + done, tmp, k);
+            size_t skip = hlen;
+            for (pni_buf *q = b; q != NULL && done < len; q = q->next) {
+                if (skip >= q->len) {
+                    skip -= q->len;
+                    continue;
+                }
+                uint32_t k = (uint32_t)(q->len - skip);
+                if (k > len - done)
+                    k = len - done;
+                uint64_t ps = pni_tcpq_copy_csum(&cb->sndq, qoff + done, pni_buf_data(q) + skip, k);
                 if (done & 1)
                     ps = pni_csum_swap(ps);
                 sum += ps;
-                pni_buf_copyin(b, hlen + done, tmp, k);
                 done += k;
+                skip = 0;
             }
         }
     }
@@ -364,6 +373,19 @@ sack_rexmit(pn_stack *s, pni_tcpcb *cb)
 void
 pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
 {
+    /* Nothing to send, the common case after data arrives: established,
+     * no ACK owed now, no SACK recovery, no FIN to send, every queued byte
+     * sent (off >= sndq.len, so the loop below finds len 0 and the persist
+     * rule below cannot apply: snd_una == snd_max would mean an empty
+     * queue), and no window update due. The loop would break at once;
+     * only its epilogue is left. */
+    if (cb->state == PN_TCP_ESTABLISHED &&
+        !(cb->t_flags & (PNI_TF_ACKNOW | PNI_TF_RECOVERY | PNI_TF_SHUT_WR)) &&
+        cb->snd_nxt - cb->snd_una >= cb->sndq.len && !pni_tcp_wnd_update_due(cb)) {
+        cb->t_flags &= ~PNI_TF_FORCE1;
+        pni_tcp_timer_update(s, cb);
+        return;
+    }
     for (int pass = 0; pass < 4096; pass++) {
         switch (cb->state) {
         case PN_TCP_CLOSED:

@@ -81,12 +81,43 @@ uint64_t pni_csum_swap(uint64_t sum);
  * the partial sum of the bytes copied, as pni_csum_partial(dst, len, sum)
  * would: one pass over data the caller is copying anyway. */
 uint64_t pni_csum_copy(void *dst, const void *src, size_t len, uint64_t sum);
-/* Fold a partial sum to 16 bits (not complemented). */
-uint16_t pni_csum_fold(uint64_t sum);
+/* Hide a size's range from the optimiser before a memcpy. gcc inlines a
+ * memcpy whose size it can bound (by a constant or a min() with one) as
+ * `rep movsq`, which moves 8 bytes per step where the C library's vector
+ * copy moves 32 or more; byte copies of payload must call memcpy. An empty
+ * asm that "may change" the value does that at no cost. */
+#if defined(__GNUC__)
+#define PNI_OPAQUE_SIZE(n) __asm__("" : "+r"(n))
+#else
+#define PNI_OPAQUE_SIZE(n) ((void)0)
+#endif
+/* Fold a partial sum to 16 bits (not complemented), preserving its residue
+ * modulo 0xffff (inline: every checksum test and emit ends in one). */
+static inline uint16_t
+pni_csum_fold(uint64_t s)
+{
+    /* 64 to 32 bits with end-around carry (modulo 2^32 - 1, a multiple of
+     * 0xffff), then two 16-bit folds: < 2^17, then <= 0xffff. Every step
+     * adds parts, so the result is 0 only for s == 0; any other s gives
+     * the one value in 1..0xffff of its residue. */
+    uint32_t lo = (uint32_t)s;
+    uint32_t t = lo + (uint32_t)(s >> 32);
+    t += t < lo;
+    t = (t & 0xffffu) + (t >> 16);
+    t = (t & 0xffffu) + (t >> 16);
+    return (uint16_t)t;
+}
 /* The checksum field value: ~fold(partial(p, len)). */
 uint16_t pni_csum(const void *p, size_t len);
-/* Partial sum of the IPv4 pseudo-header (RFC 793 3.1, RFC 768). */
-uint64_t pni_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t l4len);
+/* Partial sum of the IPv4 pseudo-header (RFC 793 section 3.1 / RFC 9293
+ * section 3.1 and RFC 768): source, destination, zero + protocol, and the
+ * transport length. */
+static inline uint64_t
+pni_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t l4len)
+{
+    return (uint64_t)pni_be16(src) + pni_be16(src + 2) + pni_be16(dst) + pni_be16(dst + 2) + proto +
+           (l4len >> 16) + (l4len & 0xffffu);
+}
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit field change. */
 uint16_t pni_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
 /* Same for a 32-bit field (two words). */

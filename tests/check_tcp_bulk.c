@@ -145,8 +145,11 @@ next_event(pn_test_link *l)
     return next;
 }
 
+/* bufsz > 0: that many data bytes per buffer block, so that every data
+ * frame is a chain (the chained paths of emit, parse and the receive copy,
+ * with pieces at odd offsets), and mb MiB each way instead of the default. */
 static void
-bulk(uint32_t loss_ppm, int impair, int cc, int nosack)
+bulk_ex(uint32_t loss_ppm, int impair, int cc, int nosack, uint32_t bufsz, size_t mb)
 {
     pn_config ca, cb;
     pn_test_config(&ca, 1);
@@ -160,6 +163,11 @@ bulk(uint32_t loss_ppm, int impair, int cc, int nosack)
     ca.rx_bufs = cb.rx_bufs = 256;
     ca.egress_max_pkts = cb.egress_max_pkts = 512;
     ca.egress_max_bytes = cb.egress_max_bytes = 1 << 20;
+    if (bufsz > 0) {
+        ca.buf_size = cb.buf_size = bufsz;
+        ca.tx_bufs = cb.tx_bufs = 8192;
+        ca.rx_bufs = cb.rx_bufs = 4096;
+    }
     pn_test_node A, B;
     pn_test_node_new(&A, &ca);
     pn_test_node_new(&B, &cb);
@@ -194,7 +202,7 @@ bulk(uint32_t loss_ppm, int impair, int cc, int nosack)
         }
     }
     ck_assert_int_ge(ss, 0);
-    size_t total = bulk_bytes();
+    size_t total = mb > 0 ? mb << 20 : bulk_bytes();
     stream ab = {.gen = 11, .total = total}, ba = {.gen = 22, .total = total};
     ab.h_sent = ab.h_rcvd = ba.h_sent = ba.h_rcvd = 0xcbf29ce484222325ULL;
     uint64_t start = L->now;
@@ -239,6 +247,12 @@ bulk(uint32_t loss_ppm, int impair, int cc, int nosack)
     pn_test_node_free(&B);
 }
 
+static void
+bulk(uint32_t loss_ppm, int impair, int cc, int nosack)
+{
+    bulk_ex(loss_ppm, impair, cc, nosack, 0, 0);
+}
+
 START_TEST(test_tcp_bulk_perfect)
 {
     bulk(0, 0, PN_CC_NEWRENO, 0);
@@ -270,6 +284,14 @@ START_TEST(test_tcp_bulk_loss1_nosack)
 }
 END_TEST
 
+/* Every frame a chain of 301-byte blocks (odd: pieces at odd offsets), over the impaired link (its
+ * corrupted frames test the checksum over chains). */
+START_TEST(test_tcp_bulk_small_blocks)
+{
+    bulk_ex(10000, 1, PN_CC_NEWRENO, 0, 301, BULK_SAN ? 1 : 4);
+}
+END_TEST
+
 Suite *
 tcp_bulk_suite(void)
 {
@@ -281,6 +303,7 @@ tcp_bulk_suite(void)
     tcase_add_test(tc, test_tcp_bulk_loss5);
     tcase_add_test(tc, test_tcp_bulk_loss1_cubic);
     tcase_add_test(tc, test_tcp_bulk_loss1_nosack);
+    tcase_add_test(tc, test_tcp_bulk_small_blocks);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -537,6 +537,87 @@ START_TEST(test_tcp_round_trip_random)
 }
 END_TEST
 
+/* The established-segment fast paths: emit of a header whose only option
+ * is TS (or none) writes NOP NOP TS under every layout with a checksum
+ * equal to a plain RFC 1071 sum over the bytes written, and parse of that
+ * form agrees with the option walk (the same TS after a NOP NOP that is
+ * not in the fast form: EOL padding after it, 16 bytes of options). */
+START_TEST(test_tcp_ts_only_fast_paths)
+{
+    uint64_t st = 7323;
+    static uint8_t b[60 + 1500];
+    for (int i = 0; i < 2000; i++) {
+        pni_tcp_repr r, q;
+        uint8_t src[4], dst[4];
+        memset(&r, 0, sizeof(r));
+        for (int j = 0; j < 4; j++) {
+            src[j] = (uint8_t)pn_test_rand(&st);
+            dst[j] = (uint8_t)pn_test_rand(&st);
+        }
+        r.sport = (uint16_t)pn_test_rand(&st);
+        r.dport = (uint16_t)pn_test_rand(&st);
+        r.seq = (uint32_t)pn_test_rand(&st);
+        r.ack = (uint32_t)pn_test_rand(&st);
+        r.flags = (uint8_t)pn_test_rand(&st);
+        r.win = (uint16_t)pn_test_rand(&st);
+        r.urg = (uint16_t)pn_test_rand(&st);
+        r.has_ts = (i & 3) != 0;
+        r.ts_val = r.has_ts ? (uint32_t)pn_test_rand(&st) : 0;
+        r.ts_ecr = r.has_ts ? (uint32_t)pn_test_rand(&st) : 0;
+        if (i < 8) { /* all-ones fields: every word sum carries */
+            r.sport = r.dport = r.win = r.urg = 0xffff;
+            r.seq = r.ack = 0xffffffffu;
+            if (r.has_ts)
+                r.ts_val = r.ts_ecr = 0xffffffffu;
+        }
+        size_t ol = r.has_ts ? 12 : 0;
+        int layout = i % 3;
+        EXPECT_UINT(pni_wire_tcp_opts_len(&r, layout), ol);
+        size_t pl = (size_t)(pn_test_rand(&st) % 1500);
+        for (size_t j = 0; j < pl; j++)
+            b[20 + ol + j] = (uint8_t)pn_test_rand(&st);
+        uint64_t ps = pni_csum_partial(b + 20 + ol, pl, 0);
+        memset(b, 0xa5, 20 + ol);
+        EXPECT_UINT(pni_wire_tcp_emit(&r, layout, b, 20 + ol, src, dst, pl, ps), 20 + ol);
+        if (r.has_ts) {
+            static const uint8_t nopnop_ts[4] = {1, 1, 8, 10};
+            EXPECT_MEM(b + 20, nopnop_ts, 4);
+        }
+        uint16_t c = pni_be16(b + 16);
+        pni_put_be16(b + 16, 0);
+        uint64_t ph = pni_csum_pseudo4(src, dst, PNI_IPPROTO_TCP, (uint32_t)(20 + ol + pl));
+        EXPECT_UINT(c, (uint16_t)~pni_csum_fold(pni_csum_partial(b, 20 + ol + pl, ph)));
+        pni_put_be16(b + 16, c);
+        EXPECT_INT(pni_wire_tcp_parse(b, 20 + ol + pl, src, dst, &q), 0);
+        EXPECT_UINT(q.seq, r.seq);
+        EXPECT_UINT(q.ack, r.ack);
+        EXPECT_UINT(q.flags, r.flags);
+        EXPECT_UINT(q.has_ts, r.has_ts);
+        EXPECT_UINT(q.ts_val, r.ts_val);
+        EXPECT_UINT(q.ts_ecr, r.ts_ecr);
+        EXPECT_UINT(q.has_mss | q.has_ws | q.sack_ok | q.n_sack, 0);
+        EXPECT_UINT(q.payload_len, pl);
+        if (r.has_ts) {
+            /* Same TS with EOL padding after it: the option walk, not the
+             * fast path, must give the same repr. */
+            uint8_t h2[36];
+            memcpy(h2, b, 32);
+            memset(h2 + 32, 0, 4);
+            h2[12] = (uint8_t)(9 << 4 | (h2[12] & 0x0f));
+            pni_put_be16(h2 + 16, 0);
+            ph = pni_csum_pseudo4(src, dst, PNI_IPPROTO_TCP, 36);
+            pni_put_be16(h2 + 16, (uint16_t)~pni_csum_fold(pni_csum_partial(h2, 36, ph)));
+            pni_tcp_repr q2;
+            EXPECT_INT(pni_wire_tcp_parse(h2, 36, src, dst, &q2), 0);
+            EXPECT_UINT(q2.has_ts, 1);
+            EXPECT_UINT(q2.ts_val, r.ts_val);
+            EXPECT_UINT(q2.ts_ecr, r.ts_ecr);
+            EXPECT_UINT(q2.has_mss | q2.has_ws | q2.sack_ok | q2.n_sack, 0);
+        }
+    }
+}
+END_TEST
+
 Suite *
 wire_tcp_suite(void)
 {
@@ -554,6 +635,7 @@ wire_tcp_suite(void)
     tcase_add_test(tc, test_tcp_option_errors);
     tcase_add_test(tc, test_tcp_four_sack_blocks);
     tcase_add_test(tc, test_tcp_round_trip_random);
+    tcase_add_test(tc, test_tcp_ts_only_fast_paths);
     suite_add_tcase(s, tc);
     return s;
 }
