@@ -256,6 +256,18 @@ resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
 }
 
 /* see pn_internal.h */
+int32_t
+pni_neigh_index(const pn_stack *s, const uint8_t nh[4])
+{
+    for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
+        const pni_neigh *n = nat(s, i);
+        if (n != NULL && pni_ip_eq(n->ip, nh))
+            return n->state == PNI_NEIGH_REACHABLE ? (int32_t)i : -1;
+    }
+    return -1;
+}
+
+/* see pn_internal.h */
 int
 pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
 {

@@ -235,6 +235,17 @@ typedef struct pni_udp_sock {
     pni_buf *rq_head;     /* datagrams: data = payload; meta = src addr
                              (big-endian u32), meta16 = src port */
     pni_buf *rq_tail;
+    /* Send fast path (lib/udp.c): route, next hop, neighbour entry and
+       header sums of the last destination; valid while fc_gen equals the
+       stack's route_gen (0 = empty) and the neighbour entry checks out. */
+    uint32_t fc_gen;
+    uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
+    uint8_t fc_dst[4];
+    uint8_t fc_src[4];
+    uint8_t fc_nh[4];
+    uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
+    uint32_t fc_ipsum;    /* IP header words that never change */
+    uint32_t fc_psum;     /* pseudo-header src + dst + proto */
 } pni_udp_sock;
 
 struct pni_tcp; /* lib/tcp.h */
@@ -358,6 +369,21 @@ int pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t ma
 void pni_neigh_poll(pn_stack *s);
 /* Earliest deadline of the cache, O(1) (cached; see lib/neigh.c). */
 uint64_t pni_neigh_deadline(const pn_stack *s);
+/* Index of the REACHABLE entry for nh, or -1 (for per-socket caches). */
+int32_t pni_neigh_index(const pn_stack *s, const uint8_t nh[4]);
+/* Entry idx if it is still the live REACHABLE entry for nh before its
+ * deadline, i.e. what pni_neigh_resolve would answer from; else NULL (the
+ * caller takes the general path). The caller that uses the MAC sets
+ * used = s->now, as resolve's hit does (LRU). */
+static inline pni_neigh *
+pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
+{
+    pni_neigh *n = (pni_neigh *)pni_pool_at(&s->pool[PN_POOL_NEIGH], idx);
+    if (n == NULL || n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline ||
+        !pni_ip_eq(n->ip, nh))
+        return NULL;
+    return n;
+}
 void pni_neigh_init(pn_stack *s);
 
 /* ---- route (lib/route.c) ---- */
@@ -396,6 +422,9 @@ void pni_ip4_input(pn_stack *s, pni_buf *pkt);
  * Returns 0, PN_ENETUNREACH, PN_EMSGSIZE or PN_ENOBUFS. */
 int pni_ip4_output(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx);
 uint16_t pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto);
+/* The keyed hash pni_ip4_next_id adds the counter to (the ID of the next
+ * datagram is hash + s->ip_id_next++). */
+uint16_t pni_ip4_id_hash(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto);
 /* Fragment a complete IP packet (header at data) for mtu; each fragment is
  * handed to pni_iface_output_ip(nh). Consumes pkt. */
 int pni_frag_output(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, uint16_t mtu, const uint8_t nh[4]);

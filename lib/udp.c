@@ -28,6 +28,21 @@
  *   wmem + its charge would pass cfg.udp_sndbuf -- unless nothing is in
  *   flight, so that any datagram up to 65507 bytes can always be sent by
  *   an idle socket (Linux's sock_alloc_send_skb lets one overshoot too).
+ * - Send fast path: a socket remembers, for the last destination it sent
+ *   to through the general path, the route's source and next hop (valid
+ *   while fc_gen == s->route_gen), the index of the next hop's neighbour
+ *   entry, the keyed IP ID hash and the constant header words' sums. A
+ *   datagram to the same destination that fits one buffer and the MTU,
+ *   on Ethernet, with no LOCAL_OUT or POST_ROUTING hook installed and the
+ *   neighbour entry still REACHABLE before its deadline for that next
+ *   hop (pni_neigh_hit), is built in place (Ethernet + IPv4 + UDP header
+ *   written straight into the headroom) and enqueued with
+ *   pni_iface_enqueue (taps, egress limits and drop counters as usual).
+ *   Everything else -- a route table change, a stale or replaced
+ *   neighbour, hooks, fragmentation, chains, medium IP, broadcast and
+ *   multicast next hops -- takes the general path, which refills the
+ *   cache. The bytes, IP IDs, counters, the send budget and the
+ *   neighbour's LRU time are exactly the general path's.
  * - Receive: RFC 1122 4.1.3.4 checksum (0 = none sent). A datagram for a
  *   port nobody holds gets ICMP port unreachable (RFC 1122 4.1.3.1; the
  *   ICMP module refuses it for broadcasts). Destination match: a socket
@@ -138,6 +153,118 @@ segs_for(const pn_stack *s, size_t len)
     return (uint32_t)(1 + (len - room + s->buf_size - 1) / s->buf_size);
 }
 
+#define FAST_HLEN (PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN)
+#define HOOKS_OUT ((1u << PN_HOOK_LOCAL_OUT) | (1u << PN_HOOK_POST_ROUTING))
+
+/* Sum of the two big-endian 16-bit words of an address. */
+static inline uint32_t
+words4(const uint8_t a[4])
+{
+    return ((uint32_t)a[0] << 8 | a[1]) + ((uint32_t)a[2] << 8 | a[3]);
+}
+
+/* Fold a partial sum (see wire_csum.c) to 16 bits, end-around carries. A
+ * nonzero sum folds into 1..0xffff, as pni_csum_fold does. */
+static inline uint16_t
+fold16(uint64_t x)
+{
+    x = (x & 0xffffffffu) + (x >> 32);
+    x = (x & 0xffffffffu) + (x >> 32);
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+    return (uint16_t)x;
+}
+
+/* After a datagram to dst left through the general path (src, nh from
+ * its route lookup): remember what the fast path needs, when it may be
+ * used at all for this destination (see the notes). */
+static void
+fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[4],
+          const uint8_t nh[4])
+{
+    u->fc_gen = 0;
+    if (s->cfg.medium != PN_MEDIUM_ETHERNET || pni_ip4_is_our_bcast(s, nh) || pni_ip4_is_mcast(nh))
+        return;
+    int32_t idx = pni_neigh_index(s, nh);
+    if (idx < 0)
+        return; /* not resolved yet (held): the next send fills */
+    u->fc_neigh = (uint32_t)idx;
+    memcpy(u->fc_dst, dst, 4);
+    memcpy(u->fc_src, src, 4);
+    memcpy(u->fc_nh, nh, 4);
+    u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
+    u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP;
+    u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst);
+    u->fc_gen = s->route_gen;
+}
+
+/* The fast path (see the notes). Returns 0 when the general path must
+ * run (nothing was done), else 1 with *res the pn_udp_sendto result. */
+static int
+send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, uint16_t dport,
+          int *res)
+{
+    pni_neigh *n = pni_neigh_hit(s, u->fc_neigh, u->fc_nh);
+    if (n == NULL)
+        return 0;
+    *res = PN_ENOBUFS;
+    if (u->wmem > 0 && (uint64_t)u->wmem + s->buf_size > s->cfg.udp_sndbuf) {
+        PNI_STAT(s, udp_nobufs);
+        return 1;
+    }
+    pni_buf *b = pni_buf_alloc(s, PN_POOL_TXBUF, PNI_LAYER_TRANSPORT, len);
+    if (b == NULL)
+        return 1; /* counted tx_nobufs */
+    uint8_t *p = pni_buf_data(b);
+    uint64_t psum = len > 0 ? pni_csum_copy(p, data, len, 0) : 0;
+    b->owner_kind = 1;
+    b->owner = (uint16_t)sock;
+    u->wmem += s->buf_size;
+    b->off = (uint16_t)(b->off - FAST_HLEN); /* headroom reserved by the layer */
+    b->len = (uint16_t)(b->len + FAST_HLEN);
+    b->tot_len += FAST_HLEN;
+    p -= FAST_HLEN;
+    /* Ethernet II */
+    n->used = s->now;
+    memcpy(p, n->mac, 6);
+    memcpy(p + 6, s->cfg.mac.b, 6);
+    pni_put_be16(p + 12, PNI_ETHERTYPE_IP4);
+    /* IPv4, no options, DF clear, TOS 0 (as pn_udp_sendto's general path) */
+    uint8_t *ip = p + PNI_ETH_HLEN;
+    uint16_t tot = (uint16_t)(len + PNI_IP4_HLEN + PNI_UDP_HLEN);
+    uint16_t id = (uint16_t)(u->fc_idh + s->ip_id_next++);
+    ip[0] = 0x45;
+    ip[1] = 0;
+    pni_put_be16(ip + 2, tot);
+    pni_put_be16(ip + 4, id);
+    ip[6] = 0;
+    ip[7] = 0;
+    ip[8] = s->cfg.ttl;
+    ip[9] = PNI_IPPROTO_UDP;
+    pni_put_be16(ip + 10, (uint16_t)~fold16((uint64_t)u->fc_ipsum + tot + id));
+    memcpy(ip + 12, u->fc_src, 4);
+    memcpy(ip + 16, u->fc_dst, 4);
+    /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
+    uint8_t *uh = ip + PNI_IP4_HLEN;
+    uint16_t ulen = (uint16_t)(len + PNI_UDP_HLEN);
+    pni_put_be16(uh, u->lport);
+    pni_put_be16(uh + 2, dport);
+    pni_put_be16(uh + 4, ulen);
+    uint64_t hs = (uint64_t)u->fc_psum + u->lport + dport + 2u * ulen;
+    uint16_t c = (uint16_t)~fold16((uint64_t)fold16(hs) + fold16(psum));
+    pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
+    PNI_STAT(s, ip4_tx);
+    int rc = pni_iface_enqueue(s, b);
+    if (rc < 0) {
+        *res = rc;
+        return 1;
+    }
+    PNI_STAT(s, udp_tx);
+    *res = (int)len;
+    return 1;
+}
+
 /* see purenet.h */
 int
 pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sockaddr *to,
@@ -151,6 +278,14 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
         return PN_EINVAL;
     if (len > UDP_MAX_PAYLOAD)
         return PN_EMSGSIZE;
+    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_dst, to->addr.b) &&
+        len <= s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT) &&
+        len + PNI_IP4_HLEN + PNI_UDP_HLEN <= s->cfg.mtu &&
+        (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
+        int res;
+        if (send_fast(s, u, sock, data, len, to->port, &res))
+            return res;
+    }
     uint8_t src[4], nh[4];
     if (pni_route_lookup(s, to->addr.b, src, nh) != 0) {
         PNI_STAT(s, ip4_no_route);
@@ -205,6 +340,7 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     if (rc < 0)
         return rc;
     PNI_STAT(s, udp_tx);
+    fast_fill(s, u, to->addr.b, src, nh);
     return (int)len;
 }
 
