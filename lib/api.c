@@ -227,15 +227,12 @@ pn_drain_peek(const pn_stack *s)
     return s->eg_head->tot_len;
 }
 
-/* see purenet.h */
-int
-pn_drain_raw(pn_stack *s, void *buf, size_t cap)
+/* Pop the head of the (non-empty) egress queue into buf. Out of line: the
+ * caller's empty-queue poll then needs no stack frame. */
+PNI_NOINLINE static int
+drain_one(pn_stack *s, void *buf, size_t cap)
 {
-    if (s == NULL || (buf == NULL && cap > 0))
-        return PN_EINVAL;
     pni_buf *b = s->eg_head;
-    if (b == NULL)
-        return 0;
     if (cap < b->tot_len) {
         PNI_STAT(s, drain_nospc);
         return PN_ENOSPC;
@@ -255,6 +252,17 @@ pn_drain_raw(pn_stack *s, void *buf, size_t cap)
     s->stats.bytes_out += (uint64_t)n;
     pni_buf_free(s, b);
     return n;
+}
+
+/* see purenet.h */
+int
+pn_drain_raw(pn_stack *s, void *buf, size_t cap)
+{
+    if (s == NULL || (buf == NULL && cap > 0))
+        return PN_EINVAL;
+    if (s->eg_head == NULL)
+        return 0; /* the common empty poll: no frame work below */
+    return drain_one(s, buf, cap);
 }
 
 /* see purenet.h */

@@ -33,6 +33,14 @@
 #define PNI_ASSERT(x) ((void)0)
 #endif
 
+/* Keep a rarely taken path out of its caller, so that the common path of
+ * a small function needs no stack frame (a hint; no effect elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PNI_NOINLINE __attribute__((noinline))
+#else
+#define PNI_NOINLINE
+#endif
+
 #define PNI_ALIGN 16
 #define PNI_STAT(s, name) ((s)->stats.name++)
 
@@ -60,10 +68,6 @@ typedef struct pni_pool {
 /* Carve a pool of count objects of size bytes (measuring when c->base is
  * NULL). st receives capacity; used/peak/failed start at 0. */
 void pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_pool_stats *st);
-void *pni_pool_alloc(pni_pool *p);                 /* NULL when empty (counted failed) */
-/* Returns 0, or -1 for a pointer not from this pool or already free. */
-int pni_pool_free(pni_pool *p, void *obj);
-
 /* Index of obj, which must be an object of p (in use or free). Inline:
  * it runs for every allocation and every handle-to-object step. */
 static inline uint32_t
@@ -71,6 +75,26 @@ pni_pool_index(const pni_pool *p, const void *obj)
 {
     return (uint32_t)((size_t)((const uint8_t *)obj - p->base) / p->obj_size);
 }
+
+/* NULL when empty (counted failed). Inline: one per packet buffer. */
+static inline void *
+pni_pool_alloc(pni_pool *p)
+{
+    void *obj = p->free_head;
+    if (obj == NULL) {
+        if (p->st != NULL)
+            p->st->failed++;
+        return NULL;
+    }
+    memcpy(&p->free_head, obj, sizeof(void *));
+    p->inuse[pni_pool_index(p, obj)] = 1;
+    p->st->used++;
+    if (p->st->used > p->st->peak)
+        p->st->peak = p->st->used;
+    return obj;
+}
+/* Returns 0, or -1 for a pointer not from this pool or already free. */
+int pni_pool_free(pni_pool *p, void *obj);
 
 /* The object at idx, or NULL if idx is out of range or the object free. */
 static inline void *
@@ -133,10 +157,28 @@ pni_buf_data(pni_buf *b)
 }
 /* Prepend n bytes of header to the first segment (off -= n). Returns 0, or
  * -1 if the headroom is short (nothing changes). */
-int pni_buf_push(pni_buf *b, size_t n);
+static inline int
+pni_buf_push(pni_buf *b, size_t n)
+{
+    if (n > b->off)
+        return -1;
+    b->off = (uint16_t)(b->off - n);
+    b->len = (uint16_t)(b->len + n);
+    b->tot_len += (uint32_t)n;
+    return 0;
+}
 /* Remove n bytes from the front of the first segment. Returns 0, or -1 if
  * the first segment holds fewer than n bytes (nothing changes). */
-int pni_buf_pull(pni_buf *b, size_t n);
+static inline int
+pni_buf_pull(pni_buf *b, size_t n)
+{
+    if (n > b->len)
+        return -1;
+    b->off = (uint16_t)(b->off + n);
+    b->len = (uint16_t)(b->len - n);
+    b->tot_len -= (uint32_t)n;
+    return 0;
+}
 /* Drop bytes at the end so tot_len becomes new_len (<= tot_len); frees
  * segments that become empty. Returns 0 or -1. */
 int pni_buf_trim(struct pn_stack *s, pni_buf *b, size_t new_len);
@@ -160,7 +202,14 @@ int pni_buf_copyin(pni_buf *b, size_t off, const void *src, size_t len);
 uint64_t pni_buf_csum(const pni_buf *b, size_t off, size_t len);
 /* Make the first n bytes contiguous in the first segment (they must fit in
  * its block). Returns a pointer to them or NULL. */
-uint8_t *pni_buf_linearize(struct pn_stack *s, pni_buf *b, size_t n);
+uint8_t *pni_buf_linearize_slow(struct pn_stack *s, pni_buf *b, size_t n);
+static inline uint8_t *
+pni_buf_linearize(struct pn_stack *s, pni_buf *b, size_t n)
+{
+    if (b->len >= n)
+        return b->blk + b->off; /* already contiguous: the usual case */
+    return pni_buf_linearize_slow(s, b, n);
+}
 /* Fill a pn_pktview for callbacks. */
 void pni_buf_view(const pni_buf *b, pn_pktview *v);
 /* Debug-only chain invariant check (tot_len sums, refs > 0). 1 if OK. */
@@ -396,8 +445,15 @@ void pni_neigh_init(pn_stack *s);
  * (s->route_gen), hence the non-const stack. */
 int pni_route_lookup(pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4]);
 void pni_route_init(pn_stack *s);
-/* 1 if a is one of our addresses. */
-int pni_ip4_is_local(const pn_stack *s, const uint8_t a[4]);
+/* 1 if a is one of our addresses. Inline: every received datagram asks. */
+static inline int
+pni_ip4_is_local(const pn_stack *s, const uint8_t a[4])
+{
+    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
+        if (pni_ip_eq(s->cfg.addrs[i].addr.b, a))
+            return 1;
+    return 0;
+}
 /* 1 if a is a broadcast for us: 255.255.255.255 or a directed broadcast
  * of one of our connected networks. */
 int pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4]);

@@ -54,12 +54,13 @@
  *   meta16.
  */
 #include "pn_internal.h"
+#include "csum_short.h"
 
 #define EPH_MIN 49152u
 #define EPH_NUM 16384u
 #define UDP_MAX_PAYLOAD 65507u /* 65535 - 20 - 8 */
 
-static pni_udp_sock *
+static inline pni_udp_sock *
 sock_get(pn_stack *s, int sock)
 {
     if (s == NULL || sock < 0 || (uint32_t)sock >= s->pool[PN_POOL_UDP].count)
@@ -176,6 +177,16 @@ fold16(uint64_t x)
     return (uint16_t)x;
 }
 
+/* The same for a sum below 2^31 (the header sums here: each term is below
+ * 2^20). Nonzero sums fold into 1..0xffff. */
+static inline uint16_t
+fold32(uint32_t x)
+{
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+    return (uint16_t)x;
+}
+
 /* After a datagram to dst left through the general path (src, nh from
  * its route lookup): remember what the fast path needs, when it may be
  * used at all for this destination (see the notes). */
@@ -217,7 +228,8 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     if (b == NULL)
         return 1; /* counted tx_nobufs */
     uint8_t *p = pni_buf_data(b);
-    uint64_t psum = len > 0 ? pni_csum_copy(p, data, len, 0) : 0;
+    uint32_t psum = len <= PNI_CSUM_SHORT_MAX ? pni_csum_copy_short(p, data, len)
+                                              : fold16(pni_csum_copy(p, data, len, 0));
     b->owner_kind = 1;
     b->owner = (uint16_t)sock;
     u->wmem += s->buf_size;
@@ -242,7 +254,7 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     ip[7] = 0;
     ip[8] = s->cfg.ttl;
     ip[9] = PNI_IPPROTO_UDP;
-    pni_put_be16(ip + 10, (uint16_t)~fold16((uint64_t)u->fc_ipsum + tot + id));
+    pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
     memcpy(ip + 12, u->fc_src, 4);
     memcpy(ip + 16, u->fc_dst, 4);
     /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
@@ -251,8 +263,7 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     pni_put_be16(uh, u->lport);
     pni_put_be16(uh + 2, dport);
     pni_put_be16(uh + 4, ulen);
-    uint64_t hs = (uint64_t)u->fc_psum + u->lport + dport + 2u * ulen;
-    uint16_t c = (uint16_t)~fold16((uint64_t)fold16(hs) + fold16(psum));
+    uint16_t c = (uint16_t)~fold32(u->fc_psum + u->lport + dport + 2u * ulen + psum);
     pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
     PNI_STAT(s, ip4_tx);
     int rc = pni_iface_enqueue(s, b);
