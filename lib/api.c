@@ -179,6 +179,7 @@ pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err)
     s->icmp_tokens_us = (uint64_t)c.icmp_burst * 1000000u;
     s->ip_id_next = (uint32_t)pni_siphash(c.key, "ipid", 4);
     s->udp_next_eph = 0;
+    s->udp_gen = 1; /* udp_dm_gen 0: the demux cache starts empty */
     pni_route_init(s);
     pni_neigh_init(s);
 out:
@@ -198,7 +199,8 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         PNI_STAT(s, inject_too_big);
         return PN_EMSGSIZE;
     }
-    pni_buf *b = pni_buf_alloc(s, PN_POOL_RXBUF, PNI_LAYER_RAW, len);
+    pni_buf *b = len <= s->buf_size ? pni_buf_alloc1(s, PN_POOL_RXBUF, 0, len)
+                                    : pni_buf_alloc(s, PN_POOL_RXBUF, PNI_LAYER_RAW, len);
     if (b == NULL) {
         PNI_STAT(s, inject_nobufs);
         return PN_ENOBUFS;

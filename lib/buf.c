@@ -94,18 +94,7 @@ pni_buf_alloc(pn_stack *s, int pool, int layer, size_t len)
     uint32_t hr = headroom(layer);
     if (len > s->buf_size - hr) /* buf_size > every headroom (api.c) */
         return alloc_chain(s, pool, hr, len);
-    pni_buf *b = seg_alloc(s, pool);
-    if (b == NULL) {
-        if (pool == PN_POOL_TXBUF)
-            PNI_STAT(s, tx_nobufs);
-        else
-            PNI_STAT(s, rx_nobufs);
-        return NULL;
-    }
-    b->off = (uint16_t)hr;
-    b->len = (uint16_t)len;
-    b->tot_len = (uint32_t)len;
-    return b;
+    return pni_buf_alloc1(s, pool, hr, len);
 }
 
 int

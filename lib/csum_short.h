@@ -72,6 +72,22 @@ pni_csum_short(const uint8_t *p, size_t len)
 {
 #if PNI_CS_WIDE
     uint64_t a = 0, c = 0, w;
+    while (len >= 32) { /* four groups a turn: less loop overhead */
+        memcpy(&w, p, 8);
+        a += w;
+        c += a < w;
+        memcpy(&w, p + 8, 8);
+        a += w;
+        c += a < w;
+        memcpy(&w, p + 16, 8);
+        a += w;
+        c += a < w;
+        memcpy(&w, p + 24, 8);
+        a += w;
+        c += a < w;
+        p += 32;
+        len -= 32;
+    }
     while (len >= 8) {
         memcpy(&w, p, 8);
         a += w;
@@ -112,7 +128,20 @@ static inline uint16_t
 pni_csum_copy_short(uint8_t *dst, const uint8_t *src, size_t len)
 {
 #if PNI_CS_WIDE
-    uint64_t a = 0, c = 0, w;
+    uint64_t a = 0, c = 0, w, v2;
+    while (len >= 16) { /* two groups a turn */
+        memcpy(&w, src, 8);
+        memcpy(&v2, src + 8, 8);
+        memcpy(dst, &w, 8);
+        memcpy(dst + 8, &v2, 8);
+        a += w;
+        c += a < w;
+        a += v2;
+        c += a < v2;
+        src += 16;
+        dst += 16;
+        len -= 16;
+    }
     while (len >= 8) {
         memcpy(&w, src, 8);
         memcpy(dst, &w, 8);

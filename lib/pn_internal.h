@@ -352,6 +352,14 @@ struct pn_stack {
 
     /* UDP sockets: pool[PN_POOL_UDP] */
     uint16_t udp_next_eph;
+    /* Receive demux cache (lib/udp.c): the socket found for (dst, port),
+       valid while udp_dm_gen equals udp_gen, which every bind, autobind
+       and close bumps (never 0). */
+    uint32_t udp_gen;
+    uint32_t udp_dm_gen;
+    uint8_t udp_dm_dst[4];
+    uint16_t udp_dm_port;
+    uint16_t udp_dm_sock;
 
     /* ICMP token bucket (RFC 1812 4.3.2.8 style rate limit) */
     uint64_t icmp_tokens_us; /* tokens scaled by 1e6 */
@@ -362,6 +370,33 @@ struct pn_stack {
 
     struct pni_tcp *tcp;   /* NULL when tcp.max_socks == 0 */
 };
+
+/* One segment with hr bytes of headroom and len bytes of data, for a
+ * caller that knows hr + len <= s->buf_size: pni_buf_alloc's common case,
+ * inline for the per-packet paths. NULL when the pool is empty (counted
+ * as pni_buf_alloc counts it). */
+static inline pni_buf *
+pni_buf_alloc1(struct pn_stack *s, int pool, uint32_t hr, size_t len)
+{
+    pni_buf *b = (pni_buf *)pni_pool_alloc(&s->pool[pool]);
+    if (b == NULL) {
+        if (pool == PN_POOL_TXBUF)
+            PNI_STAT(s, tx_nobufs);
+        else
+            PNI_STAT(s, rx_nobufs);
+        return NULL;
+    }
+    /* Every header field zero (next, qnext, flags, owner, meta, time) in a
+     * few wide stores, then the ones that are not. */
+    memset(b, 0, offsetof(pni_buf, blk));
+    b->cap = (uint16_t)s->buf_size;
+    b->ref = 1;
+    b->pool = (uint8_t)pool;
+    b->off = (uint16_t)hr;
+    b->len = (uint16_t)len;
+    b->tot_len = (uint32_t)len;
+    return b;
+}
 
 /* Clamp time: returns the stack's now after max(now, s->now). */
 static inline uint64_t
@@ -405,8 +440,17 @@ int pni_buf_prepend(pn_stack *s, pni_buf **pb, size_t n);
 /* Put a finished frame on the egress queue (tap OUT, drop-tail counted).
  * Consumes it. Returns 0 or PN_ENOBUFS when dropped. */
 int pni_iface_enqueue(pn_stack *s, pni_buf *frame);
-/* Run the caller's hook at point; 1 = accept, 0 = drop (counted). */
-int pni_hook_run(pn_stack *s, int point, const pni_buf *ip);
+/* The hook call of pni_hook_run (a hook is installed for point). */
+int pni_hook_call(pn_stack *s, int point, const pni_buf *ip);
+/* Run the caller's hook at point; 1 = accept, 0 = drop (counted). Inline:
+ * without a hook for point (the usual case) it is one test. */
+static inline int
+pni_hook_run(pn_stack *s, int point, const pni_buf *ip)
+{
+    if (s->cfg.hook == NULL || (s->cfg.hook_mask & (1u << point)) == 0)
+        return 1;
+    return pni_hook_call(s, point, ip);
+}
 
 /* ---- neigh (lib/neigh.c): ARP cache and pending packets ---- */
 
@@ -455,8 +499,18 @@ pni_ip4_is_local(const pn_stack *s, const uint8_t a[4])
     return 0;
 }
 /* 1 if a is a broadcast for us: 255.255.255.255 or a directed broadcast
- * of one of our connected networks. */
-int pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4]);
+ * of one of our connected networks. Inline: every received datagram asks. */
+static inline int
+pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
+{
+    uint32_t x = pni_be32(a);
+    if (x == 0xffffffffu)
+        return 1;
+    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
+        if (x == s->dbcast[i])
+            return 1;
+    return 0;
+}
 
 /* ---- ip4 (lib/ip4.c, lib/frag.c, lib/reass.c) ---- */
 
@@ -512,8 +566,20 @@ int pni_icmp_rate_ok(pn_stack *s);
 
 /* pkt data = IP header (hlen bytes) + UDP. Consumes pkt. */
 void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
-/* A transmitted buffer charged to a UDP socket left the stack. */
-void pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes);
+/* Free the slot of a closed socket whose last charged buffer left. */
+void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
+/* A transmitted buffer charged to a UDP socket left the stack. Inline:
+ * once per datagram sent. */
+static inline void
+pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
+{
+    pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], owner);
+    if (u == NULL)
+        return;
+    u->wmem = u->wmem > bytes ? u->wmem - bytes : 0;
+    if (u->wmem == 0 && u->in_use == PNI_UDP_CLOSING)
+        pni_udp_closed_free(s, u);
+}
 
 /* ---- tcp (lib/tcp*.c, private header lib/tcp.h) ---- */
 

@@ -43,6 +43,10 @@
  *   multicast next hops -- takes the general path, which refills the
  *   cache. The bytes, IP IDs, counters, the send budget and the
  *   neighbour's LRU time are exactly the general path's.
+ * - Receive demux cache: the socket lookup() found last, keyed by (dst,
+ *   port) and s->udp_gen. Only bindings decide lookup()'s answer (our
+ *   addresses never change), and every change of one (bind, autobind,
+ *   close, slot freed) bumps udp_gen, so a hit is lookup()'s answer.
  * - Receive: RFC 1122 4.1.3.4 checksum (0 = none sent). A datagram for a
  *   port nobody holds gets ICMP port unreachable (RFC 1122 4.1.3.1; the
  *   ICMP module refuses it for broadcasts). Destination match: a socket
@@ -67,6 +71,15 @@ sock_get(pn_stack *s, int sock)
         return NULL;
     pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], (uint32_t)sock);
     return u != NULL && u->in_use == PNI_UDP_OPEN ? u : NULL;
+}
+
+/* A binding changed: the receive demux cache is stale. */
+static void
+bindings_changed(pn_stack *s)
+{
+    if (++s->udp_gen == 0)
+        s->udp_gen = 1;
+    s->udp_dm_gen = 0;
 }
 
 /* 1 if (addr, port) may be bound by `self` (NULL: nobody yet). */
@@ -141,6 +154,7 @@ pn_udp_bind(pn_stack *s, int sock, const pn_sockaddr *local)
     }
     u->lport = port;
     u->bound = 1;
+    bindings_changed(s);
     return 0;
 }
 
@@ -224,7 +238,8 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
         PNI_STAT(s, udp_nobufs);
         return 1;
     }
-    pni_buf *b = pni_buf_alloc(s, PN_POOL_TXBUF, PNI_LAYER_TRANSPORT, len);
+    /* one segment: the caller checked len against the room */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF, PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT, len);
     if (b == NULL)
         return 1; /* counted tx_nobufs */
     uint8_t *p = pni_buf_data(b);
@@ -310,6 +325,7 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
             return PN_EADDRINUSE;
         u->lport = port;
         u->bound = 1;
+        bindings_changed(s);
     }
     if (!pni_ip_is_zero(u->laddr))
         memcpy(src, u->laddr, 4);
@@ -355,18 +371,12 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     return (int)len;
 }
 
-/* see purenet.h */
-int
-pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
+/* Dequeue the head datagram of u (queue not empty) into buf. Out of line:
+ * the caller's empty-queue poll then needs no stack frame. */
+PNI_NOINLINE static int
+recv_one(pn_stack *s, pni_udp_sock *u, void *buf, size_t cap, pn_sockaddr *from)
 {
-    pni_udp_sock *u = sock_get(s, sock);
-    if (u == NULL)
-        return PN_EBADF;
-    if (buf == NULL && cap > 0)
-        return PN_EINVAL;
     pni_buf *b = u->rq_head;
-    if (b == NULL)
-        return PN_EAGAIN;
     u->rq_head = b->qnext;
     if (u->rq_head == NULL)
         u->rq_tail = NULL;
@@ -385,9 +395,24 @@ pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
     return (int)n;
 }
 
+/* see purenet.h */
+int
+pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
+{
+    pni_udp_sock *u = sock_get(s, sock);
+    if (u == NULL)
+        return PN_EBADF;
+    if (buf == NULL && cap > 0)
+        return PN_EINVAL;
+    if (u->rq_head == NULL)
+        return PN_EAGAIN;
+    return recv_one(s, u, buf, cap, from);
+}
+
 static void
 sock_free(pn_stack *s, pni_udp_sock *u)
 {
+    bindings_changed(s);
     u->in_use = PNI_UDP_FREE;
     pni_pool_free(&s->pool[PN_POOL_UDP], u);
 }
@@ -405,6 +430,7 @@ pn_udp_close(pn_stack *s, int sock)
     u->rq_bytes = 0;
     u->bound = 0;
     u->lport = 0;
+    bindings_changed(s);
     if (u->wmem > 0)
         u->in_use = PNI_UDP_CLOSING;
     else
@@ -414,19 +440,14 @@ pn_udp_close(pn_stack *s, int sock)
 
 /* see pn_internal.h */
 void
-pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
+pni_udp_closed_free(pn_stack *s, pni_udp_sock *u)
 {
-    pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], owner);
-    if (u == NULL)
-        return;
-    u->wmem = u->wmem > bytes ? u->wmem - bytes : 0;
-    if (u->wmem == 0 && u->in_use == PNI_UDP_CLOSING)
-        sock_free(s, u);
+    sock_free(s, u);
 }
 
-/* The socket for a datagram to (dst, port), or NULL. */
+/* The socket for a datagram to (dst, port), or NULL: a full walk. */
 static pni_udp_sock *
-lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
+lookup_walk(pn_stack *s, const uint8_t dst[4], uint16_t port)
 {
     int unicast = pni_ip4_is_local(s, dst);
     pni_udp_sock *wild = NULL;
@@ -442,6 +463,22 @@ lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
         }
     }
     return wild;
+}
+
+/* lookup_walk's answer, from the demux cache when it holds (dst, port). */
+static pni_udp_sock *
+lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
+{
+    if (s->udp_dm_gen == s->udp_gen && s->udp_dm_port == port && pni_ip_eq(s->udp_dm_dst, dst))
+        return (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], s->udp_dm_sock);
+    pni_udp_sock *u = lookup_walk(s, dst, port);
+    if (u != NULL) {
+        memcpy(s->udp_dm_dst, dst, 4);
+        s->udp_dm_port = port;
+        s->udp_dm_sock = (uint16_t)pni_pool_index(&s->pool[PN_POOL_UDP], u);
+        s->udp_dm_gen = s->udp_gen;
+    }
+    return u;
 }
 
 /* Validate a datagram that spans a chain (reassembled): length and the

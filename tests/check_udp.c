@@ -544,6 +544,48 @@ START_TEST(test_udp_fast_path_taps_egress_limit_and_fragments)
 }
 END_TEST
 
+START_TEST(test_udp_demux_cache_follows_bind_and_close)
+{
+    /* The receive demux cache must not outlive a binding: close, rebind
+     * and a second socket on another port between two datagrams. */
+    uint8_t got[16];
+    pn_sockaddr la = {PN_IP4(0, 0, 0, 0), 7000}, lb = {PN_IP4(10, 0, 0, 1), 7001};
+    int a = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_bind(S, a, &la), 0);
+    for (int i = 0; i < 2; i++) {
+        size_t n = udp_in(1000, 7000, "hi", 2, IP_A);
+        pn_inject_raw(S, fr, n, 10);
+        ck_assert_int_eq(pn_udp_recvfrom(S, a, got, sizeof got, NULL), 2);
+    }
+    ck_assert_int_eq(pn_udp_close(S, a), 0);
+    size_t n = udp_in(1000, 7000, "hi", 2, IP_A);
+    pn_inject_raw(S, fr, n, 11);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 1);
+    pn_test_drain_all(S); /* the port unreachable */
+    int b = pn_udp_open(S);
+    int c = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_bind(S, c, &lb), 0);
+    n = udp_in(1000, 7001, "c!", 2, IP_A);
+    pn_inject_raw(S, fr, n, 12);
+    ck_assert_int_eq(pn_udp_recvfrom(S, c, got, sizeof got, NULL), 2);
+    ck_assert_int_eq(pn_udp_bind(S, b, &la), 0);
+    n = udp_in(1000, 7000, "b!", 2, IP_A);
+    pn_inject_raw(S, fr, n, 13);
+    ck_assert_int_eq(pn_udp_recvfrom(S, b, got, sizeof got, NULL), 2);
+    ck_assert_mem_eq(got, "b!", 2);
+    ck_assert_int_eq(pn_udp_recvfrom(S, c, got, sizeof got, NULL), PN_EAGAIN);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 1);
+    /* autobind by a send also counts as a binding change */
+    int d = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_sendto(S, d, "x", 1, &PEER, 14), 1);
+    pn_test_drain_all(S);
+    n = udp_in(1000, 7000, "b2", 2, IP_A);
+    pn_inject_raw(S, fr, n, 15);
+    ck_assert_int_eq(pn_udp_recvfrom(S, b, got, sizeof got, NULL), 2);
+    finish();
+}
+END_TEST
+
 Suite *
 udp_suite(void)
 {
@@ -568,6 +610,7 @@ udp_suite(void)
     tcase_add_test(tc, test_udp_fast_path_neighbour_change_and_expiry);
     tcase_add_test(tc, test_udp_fast_path_hook_installed_later_sees_datagram);
     tcase_add_test(tc, test_udp_fast_path_taps_egress_limit_and_fragments);
+    tcase_add_test(tc, test_udp_demux_cache_follows_bind_and_close);
     suite_add_tcase(s, tc);
     return s;
 }
