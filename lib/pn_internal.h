@@ -289,12 +289,14 @@ typedef struct pni_udp_sock {
        stack's route_gen (0 = empty) and the neighbour entry checks out. */
     uint32_t fc_gen;
     uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
-    uint8_t fc_dst[4];
-    uint8_t fc_src[4];
-    uint8_t fc_nh[4];
-    uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
     uint32_t fc_ipsum;    /* IP header words that never change */
     uint32_t fc_psum;     /* pseudo-header src + dst + proto */
+    uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
+    uint8_t fc_nh[4];
+    uint8_t fc_hdr[PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN]; /* header
+                             template: destination at IP offset 16; MAC,
+                             lengths, ID, ports' dport and sums filled per
+                             datagram */
 } pni_udp_sock;
 
 struct pni_tcp; /* lib/tcp.h */
@@ -344,6 +346,7 @@ struct pn_stack {
        (walked by index; in-use byte tells live ones) */
     uint64_t neigh_next;   /* earliest deadline of a live entry (exact) */
     uint8_t neigh_dirty;   /* neigh_next to rescan before returning */
+    uint32_t neigh_hint;   /* index of the entry find() returned last */
 
     /* reassembly: pool[PN_POOL_REASS], live slots on an age list */
     uint32_t reass_bytes;

@@ -31,7 +31,8 @@
  * - Send fast path: a socket remembers, for the last destination it sent
  *   to through the general path, the route's source and next hop (valid
  *   while fc_gen == s->route_gen), the index of the next hop's neighbour
- *   entry, the keyed IP ID hash and the constant header words' sums. A
+ *   entry, the keyed IP ID hash, the constant header words' sums and a
+ *   header template (Ethernet, IPv4, UDP; 42 bytes). A
  *   datagram to the same destination that fits one buffer and the MTU,
  *   on Ethernet, with no LOCAL_OUT or POST_ROUTING hook installed and the
  *   neighbour entry still REACHABLE before its deadline for that next
@@ -215,9 +216,20 @@ fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[
     if (idx < 0)
         return; /* not resolved yet (held): the next send fills */
     u->fc_neigh = (uint32_t)idx;
-    memcpy(u->fc_dst, dst, 4);
-    memcpy(u->fc_src, src, 4);
     memcpy(u->fc_nh, nh, 4);
+    /* Template: Ethernet II from us, IPv4 without options, DF clear, TOS
+     * 0, the config's TTL (as the general path sends), UDP from lport. */
+    uint8_t *h = u->fc_hdr;
+    memset(h, 0, sizeof u->fc_hdr);
+    memcpy(h + 6, s->cfg.mac.b, 6);
+    pni_put_be16(h + 12, PNI_ETHERTYPE_IP4);
+    h += PNI_ETH_HLEN;
+    h[0] = 0x45;
+    h[8] = s->cfg.ttl;
+    h[9] = PNI_IPPROTO_UDP;
+    memcpy(h + 12, src, 4);
+    memcpy(h + 16, dst, 4);
+    pni_put_be16(h + PNI_IP4_HLEN, u->lport);
     u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
     u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP;
     u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst);
@@ -252,30 +264,18 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     b->len = (uint16_t)(b->len + FAST_HLEN);
     b->tot_len += FAST_HLEN;
     p -= FAST_HLEN;
-    /* Ethernet II */
+    memcpy(p, u->fc_hdr, FAST_HLEN);
     n->used = s->now;
-    memcpy(p, n->mac, 6);
-    memcpy(p + 6, s->cfg.mac.b, 6);
-    pni_put_be16(p + 12, PNI_ETHERTYPE_IP4);
-    /* IPv4, no options, DF clear, TOS 0 (as pn_udp_sendto's general path) */
+    memcpy(p, n->mac, 6); /* Ethernet destination */
     uint8_t *ip = p + PNI_ETH_HLEN;
     uint16_t tot = (uint16_t)(len + PNI_IP4_HLEN + PNI_UDP_HLEN);
     uint16_t id = (uint16_t)(u->fc_idh + s->ip_id_next++);
-    ip[0] = 0x45;
-    ip[1] = 0;
     pni_put_be16(ip + 2, tot);
     pni_put_be16(ip + 4, id);
-    ip[6] = 0;
-    ip[7] = 0;
-    ip[8] = s->cfg.ttl;
-    ip[9] = PNI_IPPROTO_UDP;
     pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
-    memcpy(ip + 12, u->fc_src, 4);
-    memcpy(ip + 16, u->fc_dst, 4);
     /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
     uint8_t *uh = ip + PNI_IP4_HLEN;
     uint16_t ulen = (uint16_t)(len + PNI_UDP_HLEN);
-    pni_put_be16(uh, u->lport);
     pni_put_be16(uh + 2, dport);
     pni_put_be16(uh + 4, ulen);
     uint16_t c = (uint16_t)~fold32(u->fc_psum + u->lport + dport + 2u * ulen + psum);
@@ -304,7 +304,7 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
         return PN_EINVAL;
     if (len > UDP_MAX_PAYLOAD)
         return PN_EMSGSIZE;
-    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_dst, to->addr.b) &&
+    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
         len <= s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT) &&
         len + PNI_IP4_HLEN + PNI_UDP_HLEN <= s->cfg.mtu &&
         (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
