@@ -54,11 +54,10 @@ pni_cs_finish(uint64_t a, uint64_t c)
 {
     a += c;
     a += a < c; /* end-around: 2^64 is 1 modulo 0xffff */
-    a = (a & 0xffffffffu) + (a >> 32);
-    a = (a & 0xffffffffu) + (a >> 32);
-    a = (a & 0xffffu) + (a >> 16);
-    a = (a & 0xffffu) + (a >> 16);
-    a = (a & 0xffffu) + (a >> 16);
+    a = (a & 0xffffffffu) + (a >> 32); /* < 2^33 */
+    a = (a & 0xffffffffu) + (a >> 32); /* < 2^32 */
+    a = (a & 0xffffu) + (a >> 16);     /* <= 0x1fffe */
+    a = (a & 0xffffu) + (a >> 16);     /* <= 0xffff */
 #if PNI_CS_LE
     a = ((a << 8) | (a >> 8)) & 0xffffu;
 #endif

@@ -20,7 +20,7 @@
  *   length >= 4 and pointer >= 5 (RFC 791 section 3.1 gives those minima),
  *   router alert exactly 4 (RFC 2113 section 2.1). Unknown options are
  *   skipped by their length.
- * - Check and parse are one pass (ip4_parse): parse fills the repr from
+ * - Check and parse are one pass (pni_wire_ip4_parse): parse fills the repr from
  *   the values the checks already read, check is parse without a repr.
  * - The header checksum of the usual 20-byte header is summed inline
  *   (sum20: five 32-bit loads in host order into a 64-bit accumulator,
@@ -126,9 +126,10 @@ check_options(const uint8_t *o, size_t n)
 
 /* One pass: validate (see the order in the notes) and, when r is not NULL
  * and every check passed, fill r from the values already read. r is left
- * untouched on error. */
-static int
-ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
+ * untouched on error. (The parse entry point itself, so that the
+ * per-packet call is one call deep; check is parse without r.) */
+int
+pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
 {
     if (len < PNI_IP4_HLEN)
         return PNI_WE_TRUNC;
@@ -182,13 +183,7 @@ ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
 int
 pni_wire_ip4_check(const uint8_t *p, size_t len)
 {
-    return ip4_parse(p, len, NULL);
-}
-
-int
-pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
-{
-    return ip4_parse(p, len, r);
+    return pni_wire_ip4_parse(p, len, NULL);
 }
 
 size_t

@@ -14,10 +14,11 @@
 #include "csum_short.h"
 
 /* One pass: validate and, when r is not NULL and the datagram is good,
- * fill r. r is left untouched on error. */
-static int
-udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
-          pni_udp_repr *r)
+ * fill r. r is left untouched on error. (The parse entry point itself, so
+ * that the per-datagram call is one call deep; check is parse without r.) */
+int
+pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
+                   pni_udp_repr *r)
 {
     if (len < PNI_UDP_HLEN)
         return PNI_WE_TRUNC;
@@ -55,14 +56,7 @@ udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[
 int
 pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
 {
-    return udp_parse(p, len, src, dst, NULL);
-}
-
-int
-pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
-                   pni_udp_repr *r)
-{
-    return udp_parse(p, len, src, dst, r);
+    return pni_wire_udp_parse(p, len, src, dst, NULL);
 }
 
 size_t

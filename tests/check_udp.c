@@ -461,10 +461,13 @@ START_TEST(test_udp_fast_path_neighbour_change_and_expiry)
         ck_assert_int_eq(one(), 44);
         ck_assert_mem_eq(out, MAC_P, 6);
     }
-    /* the peer's MAC changes (an ARP request from it refreshes the entry) */
-    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_R, IP_P, (const uint8_t[6]){0}, IP_A);
+    /* the peer's MAC changes: a reply from it merges into the entry
+     * (RFC 826) and, unlike a request, makes us emit no ARP naming the
+     * new MAC (tshark would flag that pcap frame as a duplicate use of
+     * the address) */
+    size_t n = pn_tf_arp(fr, 2, MAC_A, MAC_R, IP_P, MAC_A, IP_A);
     pn_inject_raw(S, fr, n, 3);
-    pn_test_drain_all(S);
+    ck_assert_int_eq(one(), 0);
     ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 4), 2);
     ck_assert_int_eq(one(), 44);
     ck_assert_mem_eq(out, MAC_R, 6);
