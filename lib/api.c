@@ -179,6 +179,7 @@ pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err)
     s->icmp_tokens_us = (uint64_t)c.icmp_burst * 1000000u;
     s->ip_id_next = (uint32_t)pni_siphash(c.key, "ipid", 4);
     s->udp_next_eph = 0;
+    s->udp_gen = 1; /* udp_dm_gen 0: the demux cache starts empty */
     pni_route_init(s);
     pni_neigh_init(s);
 out:
@@ -198,7 +199,8 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         PNI_STAT(s, inject_too_big);
         return PN_EMSGSIZE;
     }
-    pni_buf *b = pni_buf_alloc(s, PN_POOL_RXBUF, PNI_LAYER_RAW, len);
+    pni_buf *b = len <= s->buf_size ? pni_buf_alloc1(s, PN_POOL_RXBUF, 0, len)
+                                    : pni_buf_alloc(s, PN_POOL_RXBUF, PNI_LAYER_RAW, len);
     if (b == NULL) {
         PNI_STAT(s, inject_nobufs);
         return PN_ENOBUFS;
@@ -227,15 +229,12 @@ pn_drain_peek(const pn_stack *s)
     return s->eg_head->tot_len;
 }
 
-/* see purenet.h */
-int
-pn_drain_raw(pn_stack *s, void *buf, size_t cap)
+/* Pop the head of the (non-empty) egress queue into buf. Out of line: the
+ * caller's empty-queue poll then needs no stack frame. */
+PNI_NOINLINE static int
+drain_one(pn_stack *s, void *buf, size_t cap)
 {
-    if (s == NULL || (buf == NULL && cap > 0))
-        return PN_EINVAL;
     pni_buf *b = s->eg_head;
-    if (b == NULL)
-        return 0;
     if (cap < b->tot_len) {
         PNI_STAT(s, drain_nospc);
         return PN_ENOSPC;
@@ -255,6 +254,17 @@ pn_drain_raw(pn_stack *s, void *buf, size_t cap)
     s->stats.bytes_out += (uint64_t)n;
     pni_buf_free(s, b);
     return n;
+}
+
+/* see purenet.h */
+int
+pn_drain_raw(pn_stack *s, void *buf, size_t cap)
+{
+    if (s == NULL || (buf == NULL && cap > 0))
+        return PN_EINVAL;
+    if (s->eg_head == NULL)
+        return 0; /* the common empty poll: no frame work below */
+    return drain_one(s, buf, cap);
 }
 
 /* see purenet.h */

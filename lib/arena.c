@@ -56,23 +56,6 @@ pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_poo
     }
 }
 
-void *
-pni_pool_alloc(pni_pool *p)
-{
-    void *obj = p->free_head;
-    if (obj == NULL) {
-        if (p->st != NULL)
-            p->st->failed++;
-        return NULL;
-    }
-    memcpy(&p->free_head, obj, sizeof(void *));
-    p->inuse[pni_pool_index(p, obj)] = 1;
-    p->st->used++;
-    if (p->st->used > p->st->peak)
-        p->st->peak = p->st->used;
-    return obj;
-}
-
 int
 pni_pool_free(pni_pool *p, void *obj)
 {

@@ -40,28 +40,19 @@ seg_alloc(pn_stack *s, int pool)
     pni_buf *b = pni_pool_alloc(&s->pool[pool]);
     if (b == NULL)
         return NULL;
-    b->next = NULL;
-    b->qnext = NULL;
-    b->tot_len = 0;
-    b->off = 0;
-    b->len = 0;
+    /* Every header field zero (next, qnext, lengths, flags, owner, meta,
+     * time) in a few wide stores, then the three that are not. */
+    memset(b, 0, offsetof(pni_buf, blk));
     b->cap = (uint16_t)s->buf_size;
     b->ref = 1;
-    b->flags = 0;
     b->pool = (uint8_t)pool;
-    b->owner_kind = 0;
-    b->owner = 0;
-    b->meta = 0;
-    b->meta16 = 0;
-    b->meta16b = 0;
-    b->time = 0;
     return b;
 }
 
-pni_buf *
-pni_buf_alloc(pn_stack *s, int pool, int layer, size_t len)
+/* pni_buf_alloc for a packet that needs more than one segment. */
+PNI_NOINLINE static pni_buf *
+alloc_chain(pn_stack *s, int pool, uint32_t hr, size_t len)
 {
-    uint32_t hr = headroom(layer);
     if (len > UINT32_MAX - hr)
         return NULL;
     pni_buf *head = seg_alloc(s, pool);
@@ -97,26 +88,13 @@ pni_buf_alloc(pn_stack *s, int pool, int layer, size_t len)
     return head;
 }
 
-int
-pni_buf_push(pni_buf *b, size_t n)
+pni_buf *
+pni_buf_alloc(pn_stack *s, int pool, int layer, size_t len)
 {
-    if (n > b->off)
-        return -1;
-    b->off = (uint16_t)(b->off - n);
-    b->len = (uint16_t)(b->len + n);
-    b->tot_len += (uint32_t)n;
-    return 0;
-}
-
-int
-pni_buf_pull(pni_buf *b, size_t n)
-{
-    if (n > b->len)
-        return -1;
-    b->off = (uint16_t)(b->off + n);
-    b->len = (uint16_t)(b->len - n);
-    b->tot_len -= (uint32_t)n;
-    return 0;
+    uint32_t hr = headroom(layer);
+    if (len > s->buf_size - hr) /* buf_size > every headroom (api.c) */
+        return alloc_chain(s, pool, hr, len);
+    return pni_buf_alloc1(s, pool, hr, len);
 }
 
 int
@@ -168,11 +146,20 @@ pni_buf_free(pn_stack *s, pni_buf *b)
         pni_buf *next = b->next;
         if (b->owner_kind == 1)
             pni_udp_wmem_release(s, b->owner, s->buf_size);
-        if (pni_pool_free(&s->pool[b->pool], b) != 0) {
+        pni_pool *p = &s->pool[b->pool];
+        /* pni_pool_free, without its range and alignment checks: b came
+         * from p (its pool byte says so, and only pni_buf_alloc makes
+         * buffers); the in-use byte still catches a double free. */
+        uint32_t i = pni_pool_index(p, b);
+        if (p->inuse[i] == 0) {
             PNI_STAT(s, buf_double_free);
             PNI_ASSERT(0);
             return;
         }
+        p->inuse[i] = 0;
+        memcpy(b, &p->free_head, sizeof(void *));
+        p->free_head = b;
+        p->st->used--;
         b = next;
     }
 }
@@ -267,10 +254,8 @@ pni_buf_csum(const pni_buf *b, size_t off, size_t len)
 }
 
 uint8_t *
-pni_buf_linearize(pn_stack *s, pni_buf *b, size_t n)
+pni_buf_linearize_slow(pn_stack *s, pni_buf *b, size_t n)
 {
-    if (b->len >= n)
-        return b->blk + b->off;
     if (n > b->tot_len || n > b->cap)
         return NULL;
     if ((size_t)b->off + n > b->cap) {

@@ -33,10 +33,8 @@ static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* see pn_internal.h */
 int
-pni_hook_run(pn_stack *s, int point, const pni_buf *ip)
+pni_hook_call(pn_stack *s, int point, const pni_buf *ip)
 {
-    if (s->cfg.hook == NULL || (s->cfg.hook_mask & (1u << point)) == 0)
-        return 1;
     pn_pktview v;
     pni_buf_view(ip, &v);
     if (s->cfg.hook(s->cfg.hook_user, point, &v) != PN_DROP)

@@ -36,7 +36,7 @@
 
 /* see pn_internal.h */
 uint16_t
-pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto)
+pni_ip4_id_hash(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto)
 {
     pni_idcache *c = &s->idcache[(dst[2] ^ dst[3] ^ proto) & (PNI_IDCACHE_N - 1)];
     if (!c->valid || c->proto != proto || !pni_ip_eq(c->dst, dst) || !pni_ip_eq(c->src, src)) {
@@ -50,7 +50,14 @@ pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t
         c->proto = proto;
         c->valid = 1;
     }
-    return (uint16_t)(c->h + s->ip_id_next++);
+    return c->h;
+}
+
+/* see pn_internal.h */
+uint16_t
+pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto)
+{
+    return (uint16_t)(pni_ip4_id_hash(s, src, dst, proto) + s->ip_id_next++);
 }
 
 static void

@@ -34,6 +34,7 @@
  *   (deterministic).
  * - An expired REACHABLE entry is freed by poll, or at once when a resolve
  *   finds it stale, so a send after expiry asks again.
+ * - find() tries the entry it returned last before walking (neigh_hint).
  * - Earliest deadline in O(1): pn_next_deadline runs once or twice per
  *   caller loop turn, so it must not walk the table. s->neigh_next caches
  *   the minimum deadline of the live entries (PN_TIME_NEVER when none).
@@ -98,13 +99,22 @@ settle(pn_stack *s)
     }
 }
 
+/* The live entry for ip, or NULL. Live entries have distinct addresses
+ * (an entry is only made after find() said none), so the entry found last
+ * (s->neigh_hint), when it is live and matches, is the answer: one
+ * compare instead of a walk for a stream of packets to one next hop. */
 static pni_neigh *
 find(pn_stack *s, const uint8_t ip[4])
 {
+    pni_neigh *h = nat(s, s->neigh_hint);
+    if (h != NULL && pni_ip_eq(h->ip, ip))
+        return h;
     for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
         pni_neigh *n = nat(s, i);
-        if (n != NULL && pni_ip_eq(n->ip, ip))
+        if (n != NULL && pni_ip_eq(n->ip, ip)) {
+            s->neigh_hint = i;
             return n;
+        }
     }
     return NULL;
 }
@@ -260,6 +270,18 @@ resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
     n->hold_tail = pkt;
     n->hold_n++;
     return 1;
+}
+
+/* see pn_internal.h */
+int32_t
+pni_neigh_index(const pn_stack *s, const uint8_t nh[4])
+{
+    for (uint32_t i = 0; i < s->pool[PN_POOL_NEIGH].count; i++) {
+        const pni_neigh *n = nat(s, i);
+        if (n != NULL && pni_ip_eq(n->ip, nh))
+            return n->state == PNI_NEIGH_REACHABLE ? (int32_t)i : -1;
+    }
+    return -1;
 }
 
 /* see pn_internal.h */

@@ -33,6 +33,14 @@
 #define PNI_ASSERT(x) ((void)0)
 #endif
 
+/* Keep a rarely taken path out of its caller, so that the common path of
+ * a small function needs no stack frame (a hint; no effect elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PNI_NOINLINE __attribute__((noinline))
+#else
+#define PNI_NOINLINE
+#endif
+
 #define PNI_ALIGN 16
 #define PNI_STAT(s, name) ((s)->stats.name++)
 
@@ -60,10 +68,6 @@ typedef struct pni_pool {
 /* Carve a pool of count objects of size bytes (measuring when c->base is
  * NULL). st receives capacity; used/peak/failed start at 0. */
 void pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_pool_stats *st);
-void *pni_pool_alloc(pni_pool *p);                 /* NULL when empty (counted failed) */
-/* Returns 0, or -1 for a pointer not from this pool or already free. */
-int pni_pool_free(pni_pool *p, void *obj);
-
 /* Index of obj, which must be an object of p (in use or free). Inline:
  * it runs for every allocation and every handle-to-object step. */
 static inline uint32_t
@@ -71,6 +75,26 @@ pni_pool_index(const pni_pool *p, const void *obj)
 {
     return (uint32_t)((size_t)((const uint8_t *)obj - p->base) / p->obj_size);
 }
+
+/* NULL when empty (counted failed). Inline: one per packet buffer. */
+static inline void *
+pni_pool_alloc(pni_pool *p)
+{
+    void *obj = p->free_head;
+    if (obj == NULL) {
+        if (p->st != NULL)
+            p->st->failed++;
+        return NULL;
+    }
+    memcpy(&p->free_head, obj, sizeof(void *));
+    p->inuse[pni_pool_index(p, obj)] = 1;
+    p->st->used++;
+    if (p->st->used > p->st->peak)
+        p->st->peak = p->st->used;
+    return obj;
+}
+/* Returns 0, or -1 for a pointer not from this pool or already free. */
+int pni_pool_free(pni_pool *p, void *obj);
 
 /* The object at idx, or NULL if idx is out of range or the object free. */
 static inline void *
@@ -133,10 +157,28 @@ pni_buf_data(pni_buf *b)
 }
 /* Prepend n bytes of header to the first segment (off -= n). Returns 0, or
  * -1 if the headroom is short (nothing changes). */
-int pni_buf_push(pni_buf *b, size_t n);
+static inline int
+pni_buf_push(pni_buf *b, size_t n)
+{
+    if (n > b->off)
+        return -1;
+    b->off = (uint16_t)(b->off - n);
+    b->len = (uint16_t)(b->len + n);
+    b->tot_len += (uint32_t)n;
+    return 0;
+}
 /* Remove n bytes from the front of the first segment. Returns 0, or -1 if
  * the first segment holds fewer than n bytes (nothing changes). */
-int pni_buf_pull(pni_buf *b, size_t n);
+static inline int
+pni_buf_pull(pni_buf *b, size_t n)
+{
+    if (n > b->len)
+        return -1;
+    b->off = (uint16_t)(b->off + n);
+    b->len = (uint16_t)(b->len - n);
+    b->tot_len -= (uint32_t)n;
+    return 0;
+}
 /* Drop bytes at the end so tot_len becomes new_len (<= tot_len); frees
  * segments that become empty. Returns 0 or -1. */
 int pni_buf_trim(struct pn_stack *s, pni_buf *b, size_t new_len);
@@ -160,7 +202,14 @@ int pni_buf_copyin(pni_buf *b, size_t off, const void *src, size_t len);
 uint64_t pni_buf_csum(const pni_buf *b, size_t off, size_t len);
 /* Make the first n bytes contiguous in the first segment (they must fit in
  * its block). Returns a pointer to them or NULL. */
-uint8_t *pni_buf_linearize(struct pn_stack *s, pni_buf *b, size_t n);
+uint8_t *pni_buf_linearize_slow(struct pn_stack *s, pni_buf *b, size_t n);
+static inline uint8_t *
+pni_buf_linearize(struct pn_stack *s, pni_buf *b, size_t n)
+{
+    if (b->len >= n)
+        return b->blk + b->off; /* already contiguous: the usual case */
+    return pni_buf_linearize_slow(s, b, n);
+}
 /* Fill a pn_pktview for callbacks. */
 void pni_buf_view(const pni_buf *b, pn_pktview *v);
 /* Debug-only chain invariant check (tot_len sums, refs > 0). 1 if OK. */
@@ -235,6 +284,19 @@ typedef struct pni_udp_sock {
     pni_buf *rq_head;     /* datagrams: data = payload; meta = src addr
                              (big-endian u32), meta16 = src port */
     pni_buf *rq_tail;
+    /* Send fast path (lib/udp.c): route, next hop, neighbour entry and
+       header sums of the last destination; valid while fc_gen equals the
+       stack's route_gen (0 = empty) and the neighbour entry checks out. */
+    uint32_t fc_gen;
+    uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
+    uint32_t fc_ipsum;    /* IP header words that never change */
+    uint32_t fc_psum;     /* pseudo-header src + dst + proto */
+    uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
+    uint8_t fc_nh[4];
+    uint8_t fc_hdr[PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN]; /* header
+                             template: destination at IP offset 16; MAC,
+                             lengths, ID, ports' dport and sums filled per
+                             datagram */
 } pni_udp_sock;
 
 struct pni_tcp; /* lib/tcp.h */
@@ -284,6 +346,7 @@ struct pn_stack {
        (walked by index; in-use byte tells live ones) */
     uint64_t neigh_next;   /* earliest deadline of a live entry (exact) */
     uint8_t neigh_dirty;   /* neigh_next to rescan before returning */
+    uint32_t neigh_hint;   /* index of the entry find() returned last */
 
     /* reassembly: pool[PN_POOL_REASS], live slots on an age list */
     uint32_t reass_bytes;
@@ -292,6 +355,14 @@ struct pn_stack {
 
     /* UDP sockets: pool[PN_POOL_UDP] */
     uint16_t udp_next_eph;
+    /* Receive demux cache (lib/udp.c): the socket found for (dst, port),
+       valid while udp_dm_gen equals udp_gen, which every bind, autobind
+       and close bumps (never 0). */
+    uint32_t udp_gen;
+    uint32_t udp_dm_gen;
+    uint8_t udp_dm_dst[4];
+    uint16_t udp_dm_port;
+    uint16_t udp_dm_sock;
 
     /* ICMP token bucket (RFC 1812 4.3.2.8 style rate limit) */
     uint64_t icmp_tokens_us; /* tokens scaled by 1e6 */
@@ -302,6 +373,33 @@ struct pn_stack {
 
     struct pni_tcp *tcp;   /* NULL when tcp.max_socks == 0 */
 };
+
+/* One segment with hr bytes of headroom and len bytes of data, for a
+ * caller that knows hr + len <= s->buf_size: pni_buf_alloc's common case,
+ * inline for the per-packet paths. NULL when the pool is empty (counted
+ * as pni_buf_alloc counts it). */
+static inline pni_buf *
+pni_buf_alloc1(struct pn_stack *s, int pool, uint32_t hr, size_t len)
+{
+    pni_buf *b = (pni_buf *)pni_pool_alloc(&s->pool[pool]);
+    if (b == NULL) {
+        if (pool == PN_POOL_TXBUF)
+            PNI_STAT(s, tx_nobufs);
+        else
+            PNI_STAT(s, rx_nobufs);
+        return NULL;
+    }
+    /* Every header field zero (next, qnext, flags, owner, meta, time) in a
+     * few wide stores, then the ones that are not. */
+    memset(b, 0, offsetof(pni_buf, blk));
+    b->cap = (uint16_t)s->buf_size;
+    b->ref = 1;
+    b->pool = (uint8_t)pool;
+    b->off = (uint16_t)hr;
+    b->len = (uint16_t)len;
+    b->tot_len = (uint32_t)len;
+    return b;
+}
 
 /* Clamp time: returns the stack's now after max(now, s->now). */
 static inline uint64_t
@@ -345,8 +443,17 @@ int pni_buf_prepend(pn_stack *s, pni_buf **pb, size_t n);
 /* Put a finished frame on the egress queue (tap OUT, drop-tail counted).
  * Consumes it. Returns 0 or PN_ENOBUFS when dropped. */
 int pni_iface_enqueue(pn_stack *s, pni_buf *frame);
-/* Run the caller's hook at point; 1 = accept, 0 = drop (counted). */
-int pni_hook_run(pn_stack *s, int point, const pni_buf *ip);
+/* The hook call of pni_hook_run (a hook is installed for point). */
+int pni_hook_call(pn_stack *s, int point, const pni_buf *ip);
+/* Run the caller's hook at point; 1 = accept, 0 = drop (counted). Inline:
+ * without a hook for point (the usual case) it is one test. */
+static inline int
+pni_hook_run(pn_stack *s, int point, const pni_buf *ip)
+{
+    if (s->cfg.hook == NULL || (s->cfg.hook_mask & (1u << point)) == 0)
+        return 1;
+    return pni_hook_call(s, point, ip);
+}
 
 /* ---- neigh (lib/neigh.c): ARP cache and pending packets ---- */
 
@@ -358,6 +465,21 @@ int pni_neigh_resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t ma
 void pni_neigh_poll(pn_stack *s);
 /* Earliest deadline of the cache, O(1) (cached; see lib/neigh.c). */
 uint64_t pni_neigh_deadline(const pn_stack *s);
+/* Index of the REACHABLE entry for nh, or -1 (for per-socket caches). */
+int32_t pni_neigh_index(const pn_stack *s, const uint8_t nh[4]);
+/* Entry idx if it is still the live REACHABLE entry for nh before its
+ * deadline, i.e. what pni_neigh_resolve would answer from; else NULL (the
+ * caller takes the general path). The caller that uses the MAC sets
+ * used = s->now, as resolve's hit does (LRU). */
+static inline pni_neigh *
+pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
+{
+    pni_neigh *n = (pni_neigh *)pni_pool_at(&s->pool[PN_POOL_NEIGH], idx);
+    if (n == NULL || n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline ||
+        !pni_ip_eq(n->ip, nh))
+        return NULL;
+    return n;
+}
 void pni_neigh_init(pn_stack *s);
 
 /* ---- route (lib/route.c) ---- */
@@ -370,11 +492,28 @@ void pni_neigh_init(pn_stack *s);
  * (s->route_gen), hence the non-const stack. */
 int pni_route_lookup(pn_stack *s, const uint8_t dst[4], uint8_t src[4], uint8_t nh[4]);
 void pni_route_init(pn_stack *s);
-/* 1 if a is one of our addresses. */
-int pni_ip4_is_local(const pn_stack *s, const uint8_t a[4]);
+/* 1 if a is one of our addresses. Inline: every received datagram asks. */
+static inline int
+pni_ip4_is_local(const pn_stack *s, const uint8_t a[4])
+{
+    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
+        if (pni_ip_eq(s->cfg.addrs[i].addr.b, a))
+            return 1;
+    return 0;
+}
 /* 1 if a is a broadcast for us: 255.255.255.255 or a directed broadcast
- * of one of our connected networks. */
-int pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4]);
+ * of one of our connected networks. Inline: every received datagram asks. */
+static inline int
+pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
+{
+    uint32_t x = pni_be32(a);
+    if (x == 0xffffffffu)
+        return 1;
+    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
+        if (x == s->dbcast[i])
+            return 1;
+    return 0;
+}
 
 /* ---- ip4 (lib/ip4.c, lib/frag.c, lib/reass.c) ---- */
 
@@ -396,6 +535,9 @@ void pni_ip4_input(pn_stack *s, pni_buf *pkt);
  * Returns 0, PN_ENETUNREACH, PN_EMSGSIZE or PN_ENOBUFS. */
 int pni_ip4_output(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx);
 uint16_t pni_ip4_next_id(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto);
+/* The keyed hash pni_ip4_next_id adds the counter to (the ID of the next
+ * datagram is hash + s->ip_id_next++). */
+uint16_t pni_ip4_id_hash(pn_stack *s, const uint8_t src[4], const uint8_t dst[4], uint8_t proto);
 /* Fragment a complete IP packet (header at data) for mtu; each fragment is
  * handed to pni_iface_output_ip(nh). Consumes pkt. */
 int pni_frag_output(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, uint16_t mtu, const uint8_t nh[4]);
@@ -427,8 +569,20 @@ int pni_icmp_rate_ok(pn_stack *s);
 
 /* pkt data = IP header (hlen bytes) + UDP. Consumes pkt. */
 void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
-/* A transmitted buffer charged to a UDP socket left the stack. */
-void pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes);
+/* Free the slot of a closed socket whose last charged buffer left. */
+void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
+/* A transmitted buffer charged to a UDP socket left the stack. Inline:
+ * once per datagram sent. */
+static inline void
+pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
+{
+    pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], owner);
+    if (u == NULL)
+        return;
+    u->wmem = u->wmem > bytes ? u->wmem - bytes : 0;
+    if (u->wmem == 0 && u->in_use == PNI_UDP_CLOSING)
+        pni_udp_closed_free(s, u);
+}
 
 /* ---- tcp (lib/tcp*.c, private header lib/tcp.h) ---- */
 

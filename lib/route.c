@@ -231,29 +231,6 @@ pn_route_del(pn_stack *s, pn_ip4 dest, uint8_t prefix_len)
 
 /* see pn_internal.h */
 int
-pni_ip4_is_local(const pn_stack *s, const uint8_t a[4])
-{
-    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
-        if (pni_ip_eq(s->cfg.addrs[i].addr.b, a))
-            return 1;
-    return 0;
-}
-
-/* see pn_internal.h */
-int
-pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
-{
-    uint32_t x = pni_be32(a);
-    if (x == 0xffffffffu)
-        return 1;
-    for (unsigned i = 0; i < s->cfg.n_addrs; i++)
-        if (x == s->dbcast[i])
-            return 1;
-    return 0;
-}
-
-/* see pn_internal.h */
-int
 pni_ip4_src_is_unicast(const pn_stack *s, const uint8_t a[4])
 {
     return !pni_ip_is_zero(a) && !pni_ip4_is_our_bcast(s, a) && !pni_ip4_is_mcast(a) &&

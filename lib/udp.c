@@ -28,6 +28,26 @@
  *   wmem + its charge would pass cfg.udp_sndbuf -- unless nothing is in
  *   flight, so that any datagram up to 65507 bytes can always be sent by
  *   an idle socket (Linux's sock_alloc_send_skb lets one overshoot too).
+ * - Send fast path: a socket remembers, for the last destination it sent
+ *   to through the general path, the route's source and next hop (valid
+ *   while fc_gen == s->route_gen), the index of the next hop's neighbour
+ *   entry, the keyed IP ID hash, the constant header words' sums and a
+ *   header template (Ethernet, IPv4, UDP; 42 bytes). A
+ *   datagram to the same destination that fits one buffer and the MTU,
+ *   on Ethernet, with no LOCAL_OUT or POST_ROUTING hook installed and the
+ *   neighbour entry still REACHABLE before its deadline for that next
+ *   hop (pni_neigh_hit), is built in place (Ethernet + IPv4 + UDP header
+ *   written straight into the headroom) and enqueued with
+ *   pni_iface_enqueue (taps, egress limits and drop counters as usual).
+ *   Everything else -- a route table change, a stale or replaced
+ *   neighbour, hooks, fragmentation, chains, medium IP, broadcast and
+ *   multicast next hops -- takes the general path, which refills the
+ *   cache. The bytes, IP IDs, counters, the send budget and the
+ *   neighbour's LRU time are exactly the general path's.
+ * - Receive demux cache: the socket lookup() found last, keyed by (dst,
+ *   port) and s->udp_gen. Only bindings decide lookup()'s answer (our
+ *   addresses never change), and every change of one (bind, autobind,
+ *   close, slot freed) bumps udp_gen, so a hit is lookup()'s answer.
  * - Receive: RFC 1122 4.1.3.4 checksum (0 = none sent). A datagram for a
  *   port nobody holds gets ICMP port unreachable (RFC 1122 4.1.3.1; the
  *   ICMP module refuses it for broadcasts). Destination match: a socket
@@ -39,6 +59,7 @@
  *   meta16.
  */
 #include "pn_internal.h"
+#include "csum_short.h"
 
 #if PN_HAVE_UDP /* the whole file: see pn_features.h */
 
@@ -46,13 +67,22 @@
 #define EPH_NUM 16384u
 #define UDP_MAX_PAYLOAD 65507u /* 65535 - 20 - 8 */
 
-static pni_udp_sock *
+static inline pni_udp_sock *
 sock_get(pn_stack *s, int sock)
 {
     if (s == NULL || sock < 0 || (uint32_t)sock >= s->pool[PN_POOL_UDP].count)
         return NULL;
     pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], (uint32_t)sock);
     return u != NULL && u->in_use == PNI_UDP_OPEN ? u : NULL;
+}
+
+/* A binding changed: the receive demux cache is stale. */
+static void
+bindings_changed(pn_stack *s)
+{
+    if (++s->udp_gen == 0)
+        s->udp_gen = 1;
+    s->udp_dm_gen = 0;
 }
 
 /* 1 if (addr, port) may be bound by `self` (NULL: nobody yet). */
@@ -127,6 +157,7 @@ pn_udp_bind(pn_stack *s, int sock, const pn_sockaddr *local)
     }
     u->lport = port;
     u->bound = 1;
+    bindings_changed(s);
     return 0;
 }
 
@@ -138,6 +169,128 @@ segs_for(const pn_stack *s, size_t len)
     if (len <= room)
         return 1;
     return (uint32_t)(1 + (len - room + s->buf_size - 1) / s->buf_size);
+}
+
+#define FAST_HLEN (PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN)
+#define HOOKS_OUT ((1u << PN_HOOK_LOCAL_OUT) | (1u << PN_HOOK_POST_ROUTING))
+
+/* Sum of the two big-endian 16-bit words of an address. */
+static inline uint32_t
+words4(const uint8_t a[4])
+{
+    return ((uint32_t)a[0] << 8 | a[1]) + ((uint32_t)a[2] << 8 | a[3]);
+}
+
+/* Fold a partial sum (see wire_csum.c) to 16 bits, end-around carries. A
+ * nonzero sum folds into 1..0xffff, as pni_csum_fold does. */
+static inline uint16_t
+fold16(uint64_t x)
+{
+    x = (x & 0xffffffffu) + (x >> 32);
+    x = (x & 0xffffffffu) + (x >> 32);
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+    return (uint16_t)x;
+}
+
+/* The same for a sum below 2^31 (the header sums here: each term is below
+ * 2^20). Nonzero sums fold into 1..0xffff. */
+static inline uint16_t
+fold32(uint32_t x)
+{
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+    return (uint16_t)x;
+}
+
+/* After a datagram to dst left through the general path (src, nh from
+ * its route lookup): remember what the fast path needs, when it may be
+ * used at all for this destination (see the notes). */
+static void
+fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[4],
+          const uint8_t nh[4])
+{
+    u->fc_gen = 0;
+    if (s->cfg.medium != PN_MEDIUM_ETHERNET || pni_ip4_is_our_bcast(s, nh) || pni_ip4_is_mcast(nh))
+        return;
+    int32_t idx = pni_neigh_index(s, nh);
+    if (idx < 0)
+        return; /* not resolved yet (held): the next send fills */
+    u->fc_neigh = (uint32_t)idx;
+    memcpy(u->fc_nh, nh, 4);
+    /* Template: Ethernet II from us, IPv4 without options, DF clear, TOS
+     * 0, the config's TTL (as the general path sends), UDP from lport. */
+    uint8_t *h = u->fc_hdr;
+    memset(h, 0, sizeof u->fc_hdr);
+    memcpy(h + 6, s->cfg.mac.b, 6);
+    pni_put_be16(h + 12, PNI_ETHERTYPE_IP4);
+    h += PNI_ETH_HLEN;
+    h[0] = 0x45;
+    h[8] = s->cfg.ttl;
+    h[9] = PNI_IPPROTO_UDP;
+    memcpy(h + 12, src, 4);
+    memcpy(h + 16, dst, 4);
+    pni_put_be16(h + PNI_IP4_HLEN, u->lport);
+    u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
+    u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP;
+    u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst);
+    u->fc_gen = s->route_gen;
+}
+
+/* The fast path (see the notes). Returns 0 when the general path must
+ * run (nothing was done), else 1 with *res the pn_udp_sendto result. */
+static int
+send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, uint16_t dport,
+          int *res)
+{
+    pni_neigh *n = pni_neigh_hit(s, u->fc_neigh, u->fc_nh);
+    if (n == NULL)
+        return 0;
+    *res = PN_ENOBUFS;
+    if (u->wmem > 0 && (uint64_t)u->wmem + s->buf_size > s->cfg.udp_sndbuf) {
+        PNI_STAT(s, udp_nobufs);
+        return 1;
+    }
+    /* one segment: the caller checked len against the room */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF, PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT, len);
+    if (b == NULL)
+        return 1; /* counted tx_nobufs */
+    uint8_t *p = pni_buf_data(b);
+    uint32_t psum = len <= PNI_CSUM_SHORT_MAX ? pni_csum_copy_short(p, data, len)
+                                              : fold16(pni_csum_copy(p, data, len, 0));
+    b->owner_kind = 1;
+    b->owner = (uint16_t)sock;
+    u->wmem += s->buf_size;
+    b->off = (uint16_t)(b->off - FAST_HLEN); /* headroom reserved by the layer */
+    b->len = (uint16_t)(b->len + FAST_HLEN);
+    b->tot_len += FAST_HLEN;
+    p -= FAST_HLEN;
+    memcpy(p, u->fc_hdr, FAST_HLEN);
+    n->used = s->now;
+    memcpy(p, n->mac, 6); /* Ethernet destination */
+    uint8_t *ip = p + PNI_ETH_HLEN;
+    uint16_t tot = (uint16_t)(len + PNI_IP4_HLEN + PNI_UDP_HLEN);
+    uint16_t id = (uint16_t)(u->fc_idh + s->ip_id_next++);
+    pni_put_be16(ip + 2, tot);
+    pni_put_be16(ip + 4, id);
+    pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
+    /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
+    uint8_t *uh = ip + PNI_IP4_HLEN;
+    uint16_t ulen = (uint16_t)(len + PNI_UDP_HLEN);
+    pni_put_be16(uh + 2, dport);
+    pni_put_be16(uh + 4, ulen);
+    uint16_t c = (uint16_t)~fold32(u->fc_psum + u->lport + dport + 2u * ulen + psum);
+    pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
+    PNI_STAT(s, ip4_tx);
+    int rc = pni_iface_enqueue(s, b);
+    if (rc < 0) {
+        *res = rc;
+        return 1;
+    }
+    PNI_STAT(s, udp_tx);
+    *res = (int)len;
+    return 1;
 }
 
 /* see purenet.h */
@@ -153,6 +306,14 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
         return PN_EINVAL;
     if (len > UDP_MAX_PAYLOAD)
         return PN_EMSGSIZE;
+    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
+        len <= s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT) &&
+        len + PNI_IP4_HLEN + PNI_UDP_HLEN <= s->cfg.mtu &&
+        (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
+        int res;
+        if (send_fast(s, u, sock, data, len, to->port, &res))
+            return res;
+    }
     uint8_t src[4], nh[4];
     if (pni_route_lookup(s, to->addr.b, src, nh) != 0) {
         PNI_STAT(s, ip4_no_route);
@@ -166,6 +327,7 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
             return PN_EADDRINUSE;
         u->lport = port;
         u->bound = 1;
+        bindings_changed(s);
     }
     if (!pni_ip_is_zero(u->laddr))
         memcpy(src, u->laddr, 4);
@@ -207,21 +369,16 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     if (rc < 0)
         return rc;
     PNI_STAT(s, udp_tx);
+    fast_fill(s, u, to->addr.b, src, nh);
     return (int)len;
 }
 
-/* see purenet.h */
-int
-pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
+/* Dequeue the head datagram of u (queue not empty) into buf. Out of line:
+ * the caller's empty-queue poll then needs no stack frame. */
+PNI_NOINLINE static int
+recv_one(pn_stack *s, pni_udp_sock *u, void *buf, size_t cap, pn_sockaddr *from)
 {
-    pni_udp_sock *u = sock_get(s, sock);
-    if (u == NULL)
-        return PN_EBADF;
-    if (buf == NULL && cap > 0)
-        return PN_EINVAL;
     pni_buf *b = u->rq_head;
-    if (b == NULL)
-        return PN_EAGAIN;
     u->rq_head = b->qnext;
     if (u->rq_head == NULL)
         u->rq_tail = NULL;
@@ -240,9 +397,24 @@ pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
     return (int)n;
 }
 
+/* see purenet.h */
+int
+pn_udp_recvfrom(pn_stack *s, int sock, void *buf, size_t cap, pn_sockaddr *from)
+{
+    pni_udp_sock *u = sock_get(s, sock);
+    if (u == NULL)
+        return PN_EBADF;
+    if (buf == NULL && cap > 0)
+        return PN_EINVAL;
+    if (u->rq_head == NULL)
+        return PN_EAGAIN;
+    return recv_one(s, u, buf, cap, from);
+}
+
 static void
 sock_free(pn_stack *s, pni_udp_sock *u)
 {
+    bindings_changed(s);
     u->in_use = PNI_UDP_FREE;
     pni_pool_free(&s->pool[PN_POOL_UDP], u);
 }
@@ -260,6 +432,7 @@ pn_udp_close(pn_stack *s, int sock)
     u->rq_bytes = 0;
     u->bound = 0;
     u->lport = 0;
+    bindings_changed(s);
     if (u->wmem > 0)
         u->in_use = PNI_UDP_CLOSING;
     else
@@ -269,19 +442,14 @@ pn_udp_close(pn_stack *s, int sock)
 
 /* see pn_internal.h */
 void
-pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
+pni_udp_closed_free(pn_stack *s, pni_udp_sock *u)
 {
-    pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], owner);
-    if (u == NULL)
-        return;
-    u->wmem = u->wmem > bytes ? u->wmem - bytes : 0;
-    if (u->wmem == 0 && u->in_use == PNI_UDP_CLOSING)
-        sock_free(s, u);
+    sock_free(s, u);
 }
 
-/* The socket for a datagram to (dst, port), or NULL. */
+/* The socket for a datagram to (dst, port), or NULL: a full walk. */
 static pni_udp_sock *
-lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
+lookup_walk(pn_stack *s, const uint8_t dst[4], uint16_t port)
 {
     int unicast = pni_ip4_is_local(s, dst);
     pni_udp_sock *wild = NULL;
@@ -297,6 +465,22 @@ lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
         }
     }
     return wild;
+}
+
+/* lookup_walk's answer, from the demux cache when it holds (dst, port). */
+static pni_udp_sock *
+lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
+{
+    if (s->udp_dm_gen == s->udp_gen && s->udp_dm_port == port && pni_ip_eq(s->udp_dm_dst, dst))
+        return (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], s->udp_dm_sock);
+    pni_udp_sock *u = lookup_walk(s, dst, port);
+    if (u != NULL) {
+        memcpy(s->udp_dm_dst, dst, 4);
+        s->udp_dm_port = port;
+        s->udp_dm_sock = (uint16_t)pni_pool_index(&s->pool[PN_POOL_UDP], u);
+        s->udp_dm_gen = s->udp_gen;
+    }
+    return u;
 }
 
 /* Validate a datagram that spans a chain (reassembled): length and the

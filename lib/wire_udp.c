@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 #include "wire.h"
+#include "csum_short.h"
 
 /* One pass: validate and, when r is not NULL and the datagram is good,
- * fill r. r is left untouched on error. */
-static int
-udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
-          pni_udp_repr *r)
+ * fill r. r is left untouched on error. (The parse entry point itself, so
+ * that the per-datagram call is one call deep; check is parse without r.) */
+int
+pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
+                   pni_udp_repr *r)
 {
     if (len < PNI_UDP_HLEN)
         return PNI_WE_TRUNC;
@@ -26,8 +28,14 @@ udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[
     uint16_t csum = pni_be16(p + 6);
 #ifndef PN_FUZZ_NO_CSUM
     if (csum != 0) {
-        uint64_t s = pni_csum_pseudo4(src, dst, PNI_IPPROTO_UDP, (uint32_t)ulen);
-        if (pni_csum_fold(pni_csum_partial(p, ulen, s)) != 0xffff)
+        /* Pseudo-header + datagram: nonzero (proto), so it folds into
+         * 1..0xffff, and 0xffff is "all ones", a right checksum. */
+        uint32_t s = pni_csum_pseudo4_short(src, dst, PNI_IPPROTO_UDP, (uint32_t)ulen);
+        s += ulen <= PNI_CSUM_SHORT_MAX ? pni_csum_short(p, ulen)
+                                        : pni_csum_fold(pni_csum_partial(p, ulen, 0));
+        s = (s & 0xffff) + (s >> 16);
+        s = (s & 0xffff) + (s >> 16);
+        if (s != 0xffff)
             return PNI_WE_BADCSUM;
     }
 #else
@@ -48,14 +56,7 @@ udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[
 int
 pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
 {
-    return udp_parse(p, len, src, dst, NULL);
-}
-
-int
-pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
-                   pni_udp_repr *r)
-{
-    return udp_parse(p, len, src, dst, r);
+    return pni_wire_udp_parse(p, len, src, dst, NULL);
 }
 
 size_t

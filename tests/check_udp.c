@@ -1,13 +1,16 @@
 /*
  * check_udp.c -- UDP sockets: bind rules, autobind, every sendto error,
  * resource limits (egress queue, TX/RX pools, send and receive budgets),
- * port unreachable, close with datagrams in flight.
+ * port unreachable, close with datagrams in flight; the per-socket send
+ * fast path (lib/udp.c) against the general path, and its fallbacks when
+ * what it cached goes stale (route, neighbour, hooks, taps, MTU).
  */
 #include <string.h>
 
 #include "helper_frames.h"
 #include "helper_link.h"
 #include "pn_check.h"
+#include "pn_internal.h" /* the fast-path tests install a hook at run time */
 
 static const uint8_t MAC_A[6] = {2, 0, 0, 0, 0, 1};
 static const uint8_t MAC_P[6] = {2, 0, 0, 0, 0, 2};
@@ -330,6 +333,262 @@ START_TEST(test_udp_close_with_datagram_held_frees_after_arp_gives_up)
 }
 END_TEST
 
+/* ---- send fast path ---------------------------------------------------- */
+
+static int hook_calls, hook_verdict;
+static int
+count_hook(void *user, int point, const pn_pktview *ip)
+{
+    (void)user;
+    (void)ip;
+    if (point == PN_HOOK_LOCAL_OUT || point == PN_HOOK_POST_ROUTING)
+        hook_calls++;
+    return hook_verdict;
+}
+
+/* Drain one frame into out; returns its length. */
+static int
+one(void)
+{
+    return pn_drain_raw(S, out, sizeof out);
+}
+
+START_TEST(test_udp_fast_path_frames_match_general_path)
+{
+    /* The same datagrams from one socket (the second and later take the
+     * fast path) and from a fresh socket each time on a twin stack (the
+     * general path every time): byte-identical frames and counters. */
+    pn_test_node B;
+    pn_config c;
+    pn_test_config(&c, 1);
+    pn_stack *T = pn_test_node_new(&B, &c);
+    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_P, IP_P, (const uint8_t[6]){0}, IP_A);
+    pn_inject_raw(T, fr, n, 1);
+    pn_test_drain_all(T);
+    pn_sockaddr la = {PN_IP4(0, 0, 0, 0), 7000};
+    int u = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_bind(S, u, &la), 0);
+    static uint8_t pay[6][1500], f1[2048];
+    size_t lens[6] = {1, 0, 64, 2, 1401, 1472};
+    for (int k = 0; k < 6; k++)
+        for (size_t i = 0; i < lens[k]; i++)
+            pay[k][i] = (uint8_t)(i * 7 + k);
+    for (int k = 0; k < 6; k++) {
+        if (k == 3) {
+            /* a payload word making the computed checksum 0: sent as
+             * 0xffff (RFC 768). The UDP sum ignores the IP ID, so the
+             * checksum of a zero word tells which word that is. */
+            pay[3][0] = 0;
+            pay[3][1] = 0;
+            int t = pn_udp_open(T);
+            ck_assert_int_eq(pn_udp_bind(T, t, &la), 0);
+            ck_assert_int_eq(pn_udp_sendto(T, t, pay[3], 2, &PEER, 5), 2);
+            ck_assert_int_eq(pn_drain_raw(T, f1, sizeof f1), 44);
+            pn_udp_close(T, t);
+            pay[3][0] = f1[40];
+            pay[3][1] = f1[41];
+            /* and the same on S, to keep both stacks' IP ID counters equal */
+            ck_assert_int_eq(pn_udp_sendto(S, u, pay[3] + 2, 0, &PEER, 5), 0);
+            ck_assert_int_eq(one(), 42);
+        }
+        int t = pn_udp_open(T);
+        ck_assert_int_eq(pn_udp_bind(T, t, &la), 0);
+        ck_assert_int_eq(pn_udp_sendto(S, u, pay[k], lens[k], &PEER, 10 + k), (int)lens[k]);
+        ck_assert_int_eq(pn_udp_sendto(T, t, pay[k], lens[k], &PEER, 10 + k), (int)lens[k]);
+        int a = one();
+        int b = pn_drain_raw(T, f1, sizeof f1);
+        ck_assert_int_eq(a, (int)(42 + lens[k]));
+        ck_assert_int_eq(a, b);
+        ck_assert_mem_eq(out, f1, (size_t)a);
+        if (k == 3)
+            ck_assert_uint_eq(pni_be16(out + 40), 0xffff);
+        ck_assert_uint_eq(pn_tf_csum(out + 14, 20, 0), 0);
+        pn_udp_close(T, t);
+    }
+    const pn_stats *sa = pn_stats_get(S), *sb = pn_stats_get(T);
+    ck_assert_uint_eq(sa->udp_tx, sb->udp_tx);
+    ck_assert_uint_eq(sa->ip4_tx, sb->ip4_tx);
+    ck_assert_uint_eq(sa->frames_out, sb->frames_out);
+    ck_assert_uint_eq(A.tap_out, B.tap_out);
+    pn_test_drain_all(T);
+    uint64_t d;
+    while ((d = pn_next_deadline(T)) != PN_TIME_NEVER) {
+        pn_poll(T, d);
+        pn_test_drain_all(T);
+    }
+    pn_test_pools_empty(T);
+    pn_test_node_free(&B);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_fast_path_route_change_between_sends)
+{
+    static const uint8_t MAC_Q[6] = {2, 0, 0, 0, 0, 3};
+    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_Q, (const uint8_t[4]){10, 0, 0, 3},
+                         (const uint8_t[6]){0}, IP_A);
+    pn_inject_raw(S, fr, n, 1);
+    pn_test_drain_all(S);
+    pn_route r = {PN_IP4(0, 0, 0, 0), 0, PN_IP4(10, 0, 0, 2), PN_IP4(0, 0, 0, 0)};
+    ck_assert_int_eq(pn_route_add(S, &r), 0);
+    int u = pn_udp_open(S);
+    pn_sockaddr far = {PN_IP4(192, 168, 1, 1), 9};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 2), 1);
+        ck_assert_int_eq(one(), 43);
+        ck_assert_mem_eq(out, MAC_P, 6);
+    }
+    r.gateway = PN_IP4(10, 0, 0, 3); /* replaces the default route */
+    ck_assert_int_eq(pn_route_add(S, &r), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 3), 1);
+        ck_assert_int_eq(one(), 43);
+        ck_assert_mem_eq(out, MAC_Q, 6);
+    }
+    ck_assert_int_eq(pn_route_del(S, PN_IP4(0, 0, 0, 0), 0), 0);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "x", 1, &far, 4), PN_ENETUNREACH);
+    ck_assert_int_eq(one(), 0);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_fast_path_neighbour_change_and_expiry)
+{
+    static const uint8_t MAC_R[6] = {2, 0, 0, 0, 0, 9};
+    int u = pn_udp_open(S);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 2), 2);
+        ck_assert_int_eq(one(), 44);
+        ck_assert_mem_eq(out, MAC_P, 6);
+    }
+    /* the peer's MAC changes: a reply from it merges into the entry
+     * (RFC 826) and, unlike a request, makes us emit no ARP naming the
+     * new MAC (tshark would flag that pcap frame as a duplicate use of
+     * the address) */
+    size_t n = pn_tf_arp(fr, 2, MAC_A, MAC_R, IP_P, MAC_A, IP_A);
+    pn_inject_raw(S, fr, n, 3);
+    ck_assert_int_eq(one(), 0);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 4), 2);
+    ck_assert_int_eq(one(), 44);
+    ck_assert_mem_eq(out, MAC_R, 6);
+    /* past the entry's lifetime: ARP again, the datagram is held */
+    uint64_t late = 3 + 60000000u;
+    ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, late), 2);
+    ck_assert_int_eq(one(), 42);
+    ck_assert_uint_eq(pni_be16(out + 12), 0x0806);
+    ck_assert_int_eq(one(), 0);
+    /* the reply releases it, and the next one goes straight out */
+    n = pn_tf_arp(fr, 2, MAC_A, MAC_P, IP_P, MAC_A, IP_A);
+    pn_inject_raw(S, fr, n, late + 1);
+    ck_assert_int_eq(one(), 44);
+    ck_assert_mem_eq(out, MAC_P, 6);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, late + 2), 2);
+    ck_assert_int_eq(one(), 44);
+    ck_assert_mem_eq(out, MAC_P, 6);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_fast_path_hook_installed_later_sees_datagram)
+{
+    int u = pn_udp_open(S);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 2), 2);
+        ck_assert_int_eq(one(), 44);
+    }
+    hook_calls = 0;
+    hook_verdict = PN_DROP;
+    S->cfg.hook = count_hook;
+    S->cfg.hook_mask = 1u << PN_HOOK_POST_ROUTING;
+    ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 3), 2);
+    ck_assert_int_eq(hook_calls, 1);
+    ck_assert_int_eq(one(), 0);
+    ck_assert_uint_eq(pn_stats_get(S)->hook_drop_post_routing, 1);
+    S->cfg.hook_mask = 1u << PN_HOOK_LOCAL_OUT;
+    ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 4), 2);
+    ck_assert_int_eq(hook_calls, 2);
+    ck_assert_uint_eq(pn_stats_get(S)->hook_drop_local_out, 1);
+    /* a hook on the receive side only does not stop the fast path */
+    S->cfg.hook_mask = 1u << PN_HOOK_LOCAL_IN;
+    ck_assert_int_eq(pn_udp_sendto(S, u, "ab", 2, &PEER, 5), 2);
+    ck_assert_int_eq(one(), 44);
+    ck_assert_int_eq(hook_calls, 2);
+    S->cfg.hook = NULL;
+    S->cfg.hook_mask = 0;
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_fast_path_taps_egress_limit_and_fragments)
+{
+    pn_test_node_free(&A);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.egress_max_pkts = 2;
+    make(&c);
+    int u = pn_udp_open(S);
+    uint64_t t0 = A.tap_out;
+    ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), 3);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), 3);
+    ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), PN_ENOBUFS);
+    ck_assert_uint_eq(A.tap_out - t0, 2);
+    const pn_stats *st = pn_stats_get(S);
+    ck_assert_uint_eq(st->egress_drop_pkts, 1);
+    ck_assert_uint_eq(st->egress_drop_bytes, 45);
+    ck_assert_uint_eq(st->udp_tx, 2);
+    ck_assert_uint_eq(st->ip4_tx, 3);
+    ck_assert_int_eq(pn_test_drain_all(S), 2);
+    /* above the MTU the general path fragments, after fast sends */
+    ck_assert_int_eq(pn_udp_sendto(S, u, fr, 1473, &PEER, 11), 1473);
+    ck_assert_int_eq(pn_test_drain_all(S), 2);
+    ck_assert_int_eq(pn_udp_sendto(S, u, fr, 1472, &PEER, 12), 1472);
+    ck_assert_int_eq(one(), 1514);
+    finish();
+}
+END_TEST
+
+START_TEST(test_udp_demux_cache_follows_bind_and_close)
+{
+    /* The receive demux cache must not outlive a binding: close, rebind
+     * and a second socket on another port between two datagrams. */
+    uint8_t got[16];
+    pn_sockaddr la = {PN_IP4(0, 0, 0, 0), 7000}, lb = {PN_IP4(10, 0, 0, 1), 7001};
+    int a = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_bind(S, a, &la), 0);
+    for (int i = 0; i < 2; i++) {
+        size_t n = udp_in(1000, 7000, "hi", 2, IP_A);
+        pn_inject_raw(S, fr, n, 10);
+        ck_assert_int_eq(pn_udp_recvfrom(S, a, got, sizeof got, NULL), 2);
+    }
+    ck_assert_int_eq(pn_udp_close(S, a), 0);
+    size_t n = udp_in(1000, 7000, "hi", 2, IP_A);
+    pn_inject_raw(S, fr, n, 11);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 1);
+    pn_test_drain_all(S); /* the port unreachable */
+    int b = pn_udp_open(S);
+    int c = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_bind(S, c, &lb), 0);
+    n = udp_in(1000, 7001, "c!", 2, IP_A);
+    pn_inject_raw(S, fr, n, 12);
+    ck_assert_int_eq(pn_udp_recvfrom(S, c, got, sizeof got, NULL), 2);
+    ck_assert_int_eq(pn_udp_bind(S, b, &la), 0);
+    n = udp_in(1000, 7000, "b!", 2, IP_A);
+    pn_inject_raw(S, fr, n, 13);
+    ck_assert_int_eq(pn_udp_recvfrom(S, b, got, sizeof got, NULL), 2);
+    ck_assert_mem_eq(got, "b!", 2);
+    ck_assert_int_eq(pn_udp_recvfrom(S, c, got, sizeof got, NULL), PN_EAGAIN);
+    ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 1);
+    /* autobind by a send also counts as a binding change */
+    int d = pn_udp_open(S);
+    ck_assert_int_eq(pn_udp_sendto(S, d, "x", 1, &PEER, 14), 1);
+    pn_test_drain_all(S);
+    n = udp_in(1000, 7000, "b2", 2, IP_A);
+    pn_inject_raw(S, fr, n, 15);
+    ck_assert_int_eq(pn_udp_recvfrom(S, b, got, sizeof got, NULL), 2);
+    finish();
+}
+END_TEST
+
 Suite *
 udp_suite(void)
 {
@@ -349,6 +608,12 @@ udp_suite(void)
     tcase_add_test(tc, test_udp_no_socket_port_unreachable);
     tcase_add_test(tc, test_udp_bad_checksum_and_length_counted);
     tcase_add_test(tc, test_udp_close_with_datagram_held_frees_after_arp_gives_up);
+    tcase_add_test(tc, test_udp_fast_path_frames_match_general_path);
+    tcase_add_test(tc, test_udp_fast_path_route_change_between_sends);
+    tcase_add_test(tc, test_udp_fast_path_neighbour_change_and_expiry);
+    tcase_add_test(tc, test_udp_fast_path_hook_installed_later_sees_datagram);
+    tcase_add_test(tc, test_udp_fast_path_taps_egress_limit_and_fragments);
+    tcase_add_test(tc, test_udp_demux_cache_follows_bind_and_close);
     suite_add_tcase(s, tc);
     return s;
 }

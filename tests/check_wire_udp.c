@@ -2,12 +2,14 @@
  * check_wire_udp.c -- UDP (RFC 768): Linux's datagrams from
  * tests/data/wire/udp.hex (tools/capture-wire.sh), length and checksum
  * errors, the zero-checksum rules, round trips, truncation under a guard
- * page.
+ * page; the inline short-buffer sums of lib/csum_short.h against
+ * wire_csum.c.
  */
 #include <string.h>
 
 #include "pn_check.h"
 #include "wire.h"
+#include "csum_short.h"
 
 /* udp.hex frame 1: 10.99.0.1:40000 -> 10.99.0.2:7777 "purenet udp". */
 static const char udp_frame[] =
@@ -176,6 +178,39 @@ START_TEST(test_udp_round_trip_random)
 }
 END_TEST
 
+START_TEST(test_udp_csum_short_matches_partial)
+{
+    /* Every length up to PNI_CSUM_SHORT_MAX + 9 at every alignment, with
+     * bytes that make carries: equal modulo 0xffff, and zero exactly for
+     * all-zero data; the copy leaves the same bytes. */
+    static uint8_t src[PNI_CSUM_SHORT_MAX + 32], dst[PNI_CSUM_SHORT_MAX + 32];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof src; i++) {
+        x = x * 1103515245u + 12345u;
+        src[i] = (uint8_t)(i % 3 == 0 ? 0xff : x >> 24);
+    }
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t len = 0; len <= PNI_CSUM_SHORT_MAX + 9 && off + len <= sizeof src; len++) {
+            uint16_t ref = pni_csum_fold(pni_csum_partial(src + off, len, 0));
+            uint16_t a = pni_csum_short(src + off, len);
+            memset(dst, 0xa5, sizeof dst);
+            uint16_t b = pni_csum_copy_short(dst + (7 - off), src + off, len);
+            ck_assert_uint_eq(a % 0xffff, ref % 0xffff);
+            ck_assert_uint_eq(b % 0xffff, ref % 0xffff);
+            ck_assert_uint_eq(a == 0, ref == 0);
+            ck_assert_mem_eq(dst + (7 - off), src + off, len);
+            ck_assert_uint_eq(dst[7 - off + len], 0xa5);
+        }
+    }
+    memset(src, 0, sizeof src);
+    ck_assert_uint_eq(pni_csum_short(src, 77), 0);
+    memset(src, 0xff, sizeof src);
+    ck_assert_uint_eq(pni_csum_short(src, 77) % 0xffff, pni_csum_fold(pni_csum_partial(src, 77, 0)) % 0xffff);
+    ck_assert_uint_eq(pni_csum_pseudo4_short(ip_a, ip_b, 17, 70000),
+                      pni_csum_pseudo4(ip_a, ip_b, 17, 70000));
+}
+END_TEST
+
 Suite *
 wire_udp_suite(void)
 {
@@ -187,6 +222,7 @@ wire_udp_suite(void)
     tcase_add_test(tc, test_udp_lengths);
     tcase_add_test(tc, test_udp_checksum_rules);
     tcase_add_test(tc, test_udp_round_trip_random);
+    tcase_add_test(tc, test_udp_csum_short_matches_partial);
     suite_add_tcase(s, tc);
     return s;
 }
