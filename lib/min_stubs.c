@@ -236,12 +236,13 @@ pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
     proto_unreach(s, pkt, ip);
 }
 
+/* pni_udp_wmem_release is inline in pn_internal.h: without UDP no buffer
+ * is ever charged to a socket, so its call to this never happens. */
 void
-pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
+pni_udp_closed_free(pn_stack *s, pni_udp_sock *u)
 {
     (void)s;
-    (void)owner;
-    (void)bytes;
+    (void)u;
 }
 
 /* see purenet.h: every UDP call is PN_EOPNOTSUPP in a build without UDP. */
