@@ -589,6 +589,31 @@ START_TEST(test_udp_demux_cache_follows_bind_and_close)
 }
 END_TEST
 
+/* RFC 1112 6.4: a datagram to a multicast group leaves in a frame to
+ * 01:00:5e plus the low 23 bits of the group, without ARP. */
+START_TEST(test_udp_sendto_multicast_mapped_mac_no_arp)
+{
+    pn_route r = {{{224, 0, 0, 0}}, 4, {{0, 0, 0, 0}}, {{0, 0, 0, 0}}}; /* on link */
+    ck_assert_int_eq(pn_route_add(S, &r), 0);
+    int u = pn_udp_open(S);
+    ck_assert_int_ge(u, 0);
+    pn_sockaddr to = {{{224, 129, 0, 251}}, 5353};
+    ck_assert_int_eq(pn_udp_sendto(S, u, "mdns", 4, &to, 10), 4);
+    int n = pn_drain_raw(S, out, sizeof out);
+    ck_assert_int_eq(n, 14 + 20 + 8 + 4);
+    static const uint8_t want[6] = {0x01, 0x00, 0x5e, 0x01, 0x00, 0xfb}; /* bit 23 dropped */
+    ck_assert_mem_eq(out, want, 6);
+    ck_assert_uint_eq(out[12], 0x08);
+    ck_assert_uint_eq(out[13], 0x00);
+    ck_assert_uint_eq(out[14 + 16], 224);
+    ck_assert_uint_eq(out[14 + 19], 251);
+    ck_assert_uint_eq(pn_stats_get(S)->arp_req_tx, 0);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0);
+    ck_assert_int_eq(pn_udp_close(S, u), 0);
+    finish();
+}
+END_TEST
+
 Suite *
 udp_suite(void)
 {
@@ -598,6 +623,7 @@ udp_suite(void)
     tcase_add_test(tc, test_udp_bind_rules);
     tcase_add_test(tc, test_udp_autobind_ephemeral_range_and_distinct);
     tcase_add_test(tc, test_udp_sendto_argument_errors);
+    tcase_add_test(tc, test_udp_sendto_multicast_mapped_mac_no_arp);
     tcase_add_test(tc, test_udp_sendto_no_route_enetunreach);
     tcase_add_test(tc, test_udp_full_egress_queue_enobufs_counted);
     tcase_add_test(tc, test_udp_egress_bytes_bound);
