@@ -456,21 +456,23 @@ take_data(pn_stack *s, pni_tcpcb *cb, const seginfo *si, uint32_t seq)
             return 1;
         return 0;
     }
-    /* Out of order: hold it within the buffer, remember the range. */
+    /* Out of order: hold it within the buffer, remember the range. The
+     * range may merge with its neighbours, so a failed write (chunk pool
+     * empty) restores the ranges as they were: a range must never claim
+     * bytes the queue does not hold, or filling the hole later would make
+     * them readable. */
+    pni_seqrange saved[PNI_TCP_OOO_MAX];
+    uint8_t saved_n = cb->n_ooo, saved_last = cb->ooo_last;
+    memcpy(saved, cb->ooo, sizeof saved);
     if (pni_tcp_ooo_add(cb, seq, seq + si->plen, s->cfg.tcp.ooo_max_segs) != 0) {
         PNI_STAT(s, tcp_ooo_drop);
         return 1;
     }
     if (pni_tcpq_write(s, &cb->rcvq, off, si->pkt, si->poff, si->plen) != 0) {
-        /* forget the range again: its bytes are not there */
-        for (uint8_t i = 0; i < cb->n_ooo; i++) {
-            if (pni_seq_leq(cb->ooo[i].left, seq) && pni_seq_geq(cb->ooo[i].right, seq + si->plen) &&
-                cb->ooo[i].left == seq && cb->ooo[i].right == seq + si->plen) {
-                memmove(&cb->ooo[i], &cb->ooo[i + 1], sizeof(cb->ooo[0]) * (cb->n_ooo - i - 1u));
-                cb->n_ooo--;
-                break;
-            }
-        }
+        /* (the range cannot be undone alone: it may have merged) */
+        memcpy(cb->ooo, saved, sizeof saved);
+        cb->n_ooo = saved_n;
+        cb->ooo_last = saved_last;
         PNI_STAT(s, tcp_rcvbuf_drop);
         return 1;
     }

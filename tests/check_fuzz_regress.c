@@ -216,6 +216,58 @@ START_TEST(test_tcp_orphan_syn_received_bounded_by_default_retries)
 }
 END_TEST
 
+/* fuzz/crashes/fuzz_api/tcp-ooo-range-without-bytes: an out-of-order
+ * segment adjacent to a held range merged with it, then its bytes could
+ * not be stored (chunk pool empty); removing "its" range found no exact
+ * match, so the merged range claimed bytes the queue never held. Filling
+ * the hole then made them readable past the end of the chunks. */
+START_TEST(test_tcp_ooo_write_failure_keeps_ranges_exact)
+{
+    pn_config cfg;
+    tt_config(&cfg, NULL);
+    cfg.tcp.buf_budget = 2040; /* one chunk for everything */
+    cfg.tcp.rcvbuf = 65535;
+    pn_tt t;
+    tt_init_cfg(&t, &cfg);
+    int l = tt_listen(&t, 80, 4);
+    int c = tt_accept_conn(&t, l, 80, 1234, 100, NULL, NULL);
+    ck_assert_int_ge(c, 0);
+    pni_tcp_repr o;
+    static uint8_t data[3000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 13 + 5);
+    pni_tcp_repr a = tt_seg(&t, c, PNI_TCP_ACK);
+    uint32_t s0 = a.seq;
+    /* [100, 1100) out of order: fits the one chunk */
+    a.seq = s0 + 100;
+    tt_inject(&t, &a, data + 100, 1000);
+    while (tt_out(&t, &o))
+        ;
+    uint64_t drops = pn_stats_get(t.s)->tcp_rcvbuf_drop;
+    /* [1100, 2500) touches it, but needs a second chunk: dropped */
+    a.seq = s0 + 1100;
+    tt_inject(&t, &a, data + 1100, 1400);
+    while (tt_out(&t, &o))
+        ;
+    ck_assert_uint_eq(pn_stats_get(t.s)->tcp_rcvbuf_drop, drops + 1);
+    /* the hole [0, 100): only [0, 1100) may become readable */
+    a.seq = s0;
+    tt_inject(&t, &a, data, 100);
+    while (tt_out(&t, &o))
+        ;
+    pn_sock_status_t ss;
+    ck_assert_int_eq(pn_sock_status(t.s, c, &ss), 0);
+    ck_assert_uint_eq(ss.readable, 1100);
+    static uint8_t got[3000];
+    ck_assert_int_eq(pn_tcp_recv(t.s, c, got, sizeof got, t.now), 1100);
+    ck_assert_mem_eq(got, data, 1100);
+    ck_assert_int_eq(pn_tcp_abort(t.s, c, t.now), 0);
+    ck_assert_int_eq(pn_tcp_close(t.s, l, t.now), 0);
+    run_timers_out(&t);
+    tt_free_check(&t);
+}
+END_TEST
+
 Suite *
 fuzz_regress_suite(void)
 {
@@ -226,6 +278,7 @@ fuzz_regress_suite(void)
     tcase_add_test(tc, test_tcp_orphan_zero_window_silent_peer_is_dropped);
     tcase_add_test(tc, test_tcp_fin_blocked_by_exhausted_pool_is_retried);
     tcase_add_test(tc, test_tcp_orphan_syn_received_bounded_by_default_retries);
+    tcase_add_test(tc, test_tcp_ooo_write_failure_keeps_ranges_exact);
     suite_add_tcase(s, tc);
     return s;
 }
