@@ -36,13 +36,6 @@ proto_unreach(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
 /* ---------------------------------------------------------------- TCP */
 #if !PN_HAVE_TCP
 
-size_t
-pni_tcp_arena_size(const pn_config *cfg)
-{
-    (void)cfg;
-    return 0;
-}
-
 struct pni_tcp *
 pni_tcp_carve(pn_stack *s, pni_carver *c)
 {

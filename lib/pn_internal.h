@@ -586,7 +586,6 @@ pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
 
 /* ---- tcp (lib/tcp*.c, private header lib/tcp.h) ---- */
 
-size_t pni_tcp_arena_size(const pn_config *cfg);
 /* Carve the TCP module's state; returns NULL when measuring. */
 struct pni_tcp *pni_tcp_carve(pn_stack *s, pni_carver *c);
 /* pkt data = IP header + TCP segment. Consumes pkt. */

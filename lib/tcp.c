@@ -135,16 +135,6 @@ pni_tcp_carve(pn_stack *s, pni_carver *c)
     return tp;
 }
 
-size_t
-pni_tcp_arena_size(const pn_config *cfg)
-{
-    pn_stack tmp;
-    tmp.cfg = *cfg;
-    pni_carver c = {NULL, 0};
-    pni_tcp_carve(&tmp, &c);
-    return c.off;
-}
-
 /* ---------------------------------------------------------------------
  * Control blocks, hashing
  * --------------------------------------------------------------------- */
