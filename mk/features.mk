@@ -17,7 +17,7 @@ feature_defs = $(if $(filter full,$(1)),,$(foreach f,$(subst +, ,$(1)),-DPN_CONF
 PHONY_EXTRA += test-features
 TEST_EXTRA += test-features
 
-test-features: $(LIB_SRC) $(wildcard lib/*.h) include/purenet.h tests/feature_probe.c
+test-features: $(LIB_SRC) $(wildcard lib/*.h) include/purenet.h tests/feature_probe.c tests/helper_frames.c
 	@set -e; for cc in $(CC) clang; do \
 	  command -v $$cc >/dev/null || { echo "test-features: $$cc missing, skipped"; continue; }; \
 	  for c in $(FEATURE_CONFIGS); do \
@@ -27,7 +27,7 @@ test-features: $(LIB_SRC) $(wildcard lib/*.h) include/purenet.h tests/feature_pr
 	      $$cc -std=c11 -O1 -Iinclude -Ilib $(WARN) $$defs -c $$f -o $$d/$$(basename $$f .c).o || exit 1; \
 	    done; \
 	    $$cc -std=c11 -O1 -D_DEFAULT_SOURCE -Iinclude -Wall -Wextra -Werror $$defs \
-	      -o $$d/feature_probe tests/feature_probe.c $$d/*.o || exit 1; \
+	      -o $$d/feature_probe tests/feature_probe.c tests/helper_frames.c $$d/*.o || exit 1; \
 	    printf '%-6s %-26s ' $$cc "$$c:"; $$d/feature_probe || exit 1; \
 	  done; \
 	done

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "purenet.h"
+#include "helper_frames.h"
 
 #ifdef PN_CONFIG_NO_TCP
 #define HAVE_TCP 0
@@ -64,45 +65,24 @@ static int failures;
 static _Alignas(64) uint8_t arena[1 << 20];
 static uint64_t now = 1000000;
 
-static uint16_t
-csum(const uint8_t *p, size_t n, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/* An IPv4 packet from 10.0.0.2 to 10.0.0.1 around payload[0..plen). */
+/* An IPv4 packet from 10.0.0.2 to 10.0.0.1 around payload[0..plen), built
+ * by tests/helper_frames.c; the TCP or UDP checksum (at 16 or 6 in the
+ * payload) is filled in over the pseudo header unless it is a fragment. */
 static size_t
 ip_packet(uint8_t *pkt, uint8_t proto, uint16_t frag, const uint8_t *payload, size_t plen)
 {
-    size_t tot = 20 + plen;
-    static const uint8_t hdr[20] = {0x45, 0, 0, 0, 0x12, 0x34, 0, 0, 64, 0, 0, 0,
-                                    10,   0, 0, 2, 10,   0,    0, 1};
-    memcpy(pkt, hdr, 20);
-    pkt[2] = (uint8_t)(tot >> 8);
-    pkt[3] = (uint8_t)tot;
-    pkt[6] = (uint8_t)(frag >> 8);
-    pkt[7] = (uint8_t)frag;
-    pkt[9] = proto;
-    uint16_t c = csum(pkt, 20, 0);
-    pkt[10] = (uint8_t)(c >> 8);
-    pkt[11] = (uint8_t)c;
-    memcpy(pkt + 20, payload, plen);
-    /* transport checksum over the pseudo header (TCP at 16, UDP at 6) */
+    pn_tf_ip h = {.src = {10, 0, 0, 2}, .dst = {10, 0, 0, 1}, .proto = proto, .id = 0x1234,
+                  .frag = frag};
+    size_t tot = pn_tf_ip4(pkt, &h, payload, plen);
     if (frag == 0 && (proto == 6 || proto == 17)) {
-        size_t at = proto == 6 ? 16 : 6;
+        size_t at = 20 + (proto == 6 ? 16 : 6);
         uint32_t ph = 0x0a00 + 0x0002 + 0x0a00 + 0x0001 + proto + (uint32_t)plen;
-        pkt[20 + at] = pkt[20 + at + 1] = 0;
-        c = csum(pkt + 20, plen, ph);
+        pkt[at] = pkt[at + 1] = 0;
+        uint16_t c = pn_tf_csum(pkt + 20, plen, ph);
         if (proto == 17 && c == 0)
             c = 0xffff;
-        pkt[20 + at] = (uint8_t)(c >> 8);
-        pkt[20 + at + 1] = (uint8_t)c;
+        pkt[at] = (uint8_t)(c >> 8);
+        pkt[at + 1] = (uint8_t)c;
     }
     return tot;
 }
