@@ -14,17 +14,6 @@
 
 static const uint8_t router[4] = {10, 0, 0, 254};
 
-static pn_tcp_config
-plain(void)
-{
-    pn_tcp_config c;
-    memset(&c, 0, sizeof c);
-    c.no_sack = 1;
-    c.no_timestamps = 1;
-    c.no_wscale = 1;
-    return c;
-}
-
 /* Connect as client and send n bytes (segments drained and counted). */
 static int
 conn_with_data(pn_tt *t, size_t n, uint32_t *s1, int *nsegs)
@@ -51,7 +40,7 @@ conn_with_data(pn_tt *t, size_t n, uint32_t *s1, int *nsegs)
 
 START_TEST(test_tcp_established_frag_needed_resends_smaller)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     uint32_t s1;
@@ -93,7 +82,7 @@ END_TEST
 
 START_TEST(test_tcp_established_frag_needed_not_in_flight_ignored)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     uint32_t s1;
@@ -224,7 +213,7 @@ END_TEST
 
 START_TEST(test_tcp_established_port_unreach_is_soft)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     uint32_t s1;

@@ -9,17 +9,6 @@
 
 #include "helper_tcp.h"
 
-static pn_tcp_config
-plain(void)
-{
-    pn_tcp_config c;
-    memset(&c, 0, sizeof c);
-    c.no_sack = 1;
-    c.no_timestamps = 1;
-    c.no_wscale = 1;
-    return c;
-}
-
 static pni_tcp_repr
 seg(uint16_t sp, uint16_t dp, uint32_t seq, uint32_t ack, uint8_t fl)
 {
@@ -37,7 +26,7 @@ seg(uint16_t sp, uint16_t dp, uint32_t seq, uint32_t ack, uint8_t fl)
 /* The VecDevice scenario: raw SYN at a listener, SYN-ACK, ACK, data. */
 START_TEST(test_tcp_listen_syn_synack_then_data)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int l = tt_listen(&t, 80, 4);
@@ -127,7 +116,7 @@ END_TEST
 
 START_TEST(test_tcp_closed_connect_handshake_client)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn, o;

@@ -8,17 +8,6 @@
 
 #include "helper_tcp.h"
 
-static pn_tcp_config
-plain(void)
-{
-    pn_tcp_config c;
-    memset(&c, 0, sizeof c);
-    c.no_sack = 1;
-    c.no_timestamps = 1;
-    c.no_wscale = 1;
-    return c;
-}
-
 /* An established server-side connection; *iss gets our ISS. */
 static int
 est(pn_tt *t, int *l, uint32_t *iss)
@@ -32,7 +21,7 @@ est(pn_tt *t, int *l, uint32_t *iss)
 
 START_TEST(test_tcp_established_inwindow_rst_challenge_ack)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int l;
@@ -65,7 +54,7 @@ END_TEST
 
 START_TEST(test_tcp_established_syn_challenge_ack)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int l;
@@ -90,7 +79,7 @@ END_TEST
 
 START_TEST(test_tcp_established_challenge_ack_rate_limited)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     tc.challenge_ack_limit = 2;
     pn_tt t;
     tt_init(&t, &tc);
@@ -117,7 +106,7 @@ END_TEST
 
 START_TEST(test_tcp_established_old_duplicate_acked_ignored)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int l;
@@ -207,7 +196,7 @@ END_TEST
 
 START_TEST(test_tcp_listen_full_queue_syncookie_completes)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int l = tt_listen(&t, 80, 1); /* one half-open entry, then cookies */

@@ -11,17 +11,6 @@
 
 #include "helper_tcp.h"
 
-static pn_tcp_config
-plain(void)
-{
-    pn_tcp_config c;
-    memset(&c, 0, sizeof c);
-    c.no_sack = 1;
-    c.no_timestamps = 1;
-    c.no_wscale = 1;
-    return c;
-}
-
 /* The override deadline: set, within 0.1-1 s; nothing comes out before it,
  * then exactly one segment [seq, seq+len) with these bytes. */
 static void
@@ -45,7 +34,7 @@ expect_override(pn_tt *t, uint32_t seq, uint32_t ack, const uint8_t *data, size_
 
 START_TEST(test_tcp_sws_small_window_override_timeout)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn, o;
@@ -105,7 +94,7 @@ END_TEST
  * window; the orphan in FIN_WAIT_1 must still drain and be freed. */
 START_TEST(test_tcp_sws_small_window_orphan_drains)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn, o;

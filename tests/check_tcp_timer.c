@@ -8,17 +8,6 @@
 
 #include "helper_tcp.h"
 
-static pn_tcp_config
-plain(void)
-{
-    pn_tcp_config c;
-    memset(&c, 0, sizeof c);
-    c.no_sack = 1;
-    c.no_timestamps = 1;
-    c.no_wscale = 1;
-    return c;
-}
-
 /* Poll at `at` and expect exactly one segment with these fields. */
 static void
 expect_at(pn_tt *t, uint64_t at, uint8_t fl, uint32_t seq, uint32_t ack, size_t len)
@@ -35,7 +24,7 @@ expect_at(pn_tt *t, uint64_t at, uint8_t fl, uint32_t seq, uint32_t ack, size_t 
 
 START_TEST(test_tcp_established_rto_backoff_then_timeout)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn, o;
@@ -74,7 +63,7 @@ END_TEST
 
 START_TEST(test_tcp_established_ack_resets_backoff)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn;
@@ -102,7 +91,7 @@ END_TEST
 
 START_TEST(test_tcp_syn_sent_retries_then_etimedout)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int c = pn_tcp_open(t.s);
@@ -136,7 +125,7 @@ END_TEST
 
 START_TEST(test_tcp_established_delack_timer_and_two_segments)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     int l = tt_listen(&t, 80, 4);
@@ -175,7 +164,7 @@ END_TEST
 
 START_TEST(test_tcp_established_zero_window_probes)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn, o;
@@ -218,7 +207,7 @@ END_TEST
 
 START_TEST(test_tcp_established_keepalive_probes_then_give_up)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     pn_tt t;
     tt_init(&t, &tc);
     pni_tcp_repr syn, o;
@@ -253,7 +242,7 @@ END_TEST
 
 START_TEST(test_tcp_fin_wait_2_orphan_times_out)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     tc.fin_wait2_us = 5000000;
     pn_tt t;
     tt_init(&t, &tc);
@@ -284,7 +273,7 @@ END_TEST
 
 START_TEST(test_tcp_time_wait_fin_retransmit_reacked_and_expires)
 {
-    pn_tcp_config tc = plain();
+    pn_tcp_config tc = tt_plain();
     tc.msl_us = 1000000;
     pn_tt t;
     tt_init(&t, &tc);

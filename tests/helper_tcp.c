@@ -7,6 +7,17 @@
 
 static uint8_t tt_frame[70000];
 
+pn_tcp_config
+tt_plain(void)
+{
+    pn_tcp_config c;
+    memset(&c, 0, sizeof c);
+    c.no_sack = 1;
+    c.no_timestamps = 1;
+    c.no_wscale = 1;
+    return c;
+}
+
 void
 tt_config(pn_config *c, const pn_tcp_config *tcp)
 {

@@ -32,6 +32,9 @@ typedef struct pn_tt {
 /* Config for tests: bare IP, 10.0.0.1/24, fixed key, tcp knobs as given
  * (tcp may be NULL: defaults). */
 void tt_config(pn_config *c, const pn_tcp_config *tcp);
+/* TCP knobs for exact-segment tests: no SACK, timestamps or window scale,
+ * so that SYNs carry MSS only and segments carry no options. */
+pn_tcp_config tt_plain(void);
 void tt_init(pn_tt *t, const pn_tcp_config *tcp);
 void tt_init_cfg(pn_tt *t, const pn_config *c);
 void tt_free(pn_tt *t); /* checks pools are empty only if tt_free_check */
