@@ -66,6 +66,19 @@ pni_iface_input(pn_stack *s, pni_buf *frame)
         pni_ip4_input(s, frame);
         return;
     }
+    /* The common frame first: untagged IPv4 to our unicast MAC, its
+     * header in the first segment. This is exactly what the general path
+     * below concludes for it (the linearize is a no-op, the parse gives
+     * hlen 14, no VLAN, type IPv4), without building the repr. */
+    if (frame->len >= PNI_ETH_VLAN_HLEN) {
+        const uint8_t *f = pni_buf_data(frame);
+        if (f[12] == 0x08 && f[13] == 0x00 && (f[0] & 1) == 0 &&
+            memcmp(f, s->cfg.mac.b, 6) == 0) {
+            pni_buf_pull(frame, PNI_ETH_HLEN);
+            pni_ip4_input(s, frame);
+            return;
+        }
+    }
     size_t want = frame->tot_len < PNI_ETH_VLAN_HLEN ? frame->tot_len : PNI_ETH_VLAN_HLEN;
     uint8_t *p = pni_buf_linearize(s, frame, want);
     pni_eth_repr eth;

@@ -31,6 +31,26 @@
  *   cached (s->idcache, PNI_IDCACHE_N direct-mapped entries): one SipHash
  *   per new flow instead of one per datagram, with exactly the same IDs.
  *   Colliding flows only cause misses (one SipHash each, as without it).
+ * - Output cache (s->ip4fc): a stream of segments to one destination
+ *   (bulk TCP, its ACKs) asks the same things of every datagram: route,
+ *   source, next hop, neighbour MAC, ID hash, the constant header words.
+ *   After a datagram leaves through the general path on Ethernet to a
+ *   unicast next hop with a REACHABLE neighbour entry and no LOCAL_OUT or
+ *   POST_ROUTING hook installed, the answers are kept with the request
+ *   (pni_ip4_tx) they were found for and a 34-byte Ethernet + IPv4
+ *   header template. A later request equal to it byte for byte, while
+ *   the route table is unchanged (gen == s->route_gen, which every table
+ *   change bumps), the hooks are still absent, the datagram fits the MTU
+ *   and the first segment's headroom, and the neighbour entry is still
+ *   REACHABLE before its deadline for that next hop (pni_neigh_hit), is
+ *   finished in place: template copied, MAC, length, ID and checksum
+ *   (from the template's sum, RFC 1071) written, n->used refreshed, and
+ *   pni_iface_enqueue (taps, egress limits and drop counters as usual).
+ *   Anything else takes the general path, which refills the cache. The
+ *   result is a pure function of what the general path reads (routes,
+ *   the config, the key, the neighbour entry), so bytes, IP IDs and
+ *   counters are exactly the general path's. (UDP has its own per-socket
+ *   form of this, which also covers the UDP header: lib/udp.c.)
  */
 #include "pn_internal.h"
 
@@ -171,11 +191,102 @@ pni_ip4_input(pn_stack *s, pni_buf *pkt)
     }
 }
 
+#define FC_HLEN (PNI_ETH_HLEN + PNI_IP4_HLEN)
+#define HOOKS_OUT ((1u << PN_HOOK_LOCAL_OUT) | (1u << PN_HOOK_POST_ROUTING))
+
+/* Sum of the two big-endian 16-bit words of an address. */
+static inline uint32_t
+words4(const uint8_t a[4])
+{
+    return ((uint32_t)a[0] << 8 | a[1]) + ((uint32_t)a[2] << 8 | a[3]);
+}
+
+static int
+hooks_out(const pn_stack *s)
+{
+    return s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_OUT) != 0;
+}
+
+/* The general path sent a datagram for tx (src and nh its route's
+ * answers, gen the table generation they came from): remember what the
+ * output cache needs, when it may serve this request at all (see the
+ * notes). */
+static void
+fc_fill(pn_stack *s, const pni_ip4_tx *tx, uint32_t gen, const uint8_t src[4], const uint8_t nh[4])
+{
+    pni_ip4_fc *fc = &s->ip4fc;
+    fc->gen = 0;
+    if (s->cfg.medium != PN_MEDIUM_ETHERNET || hooks_out(s) || pni_ip4_is_our_bcast(s, nh) ||
+        pni_ip4_is_mcast(nh))
+        return;
+    int32_t idx = pni_neigh_index(s, nh);
+    if (idx < 0)
+        return; /* held for ARP: the next datagram fills */
+    uint8_t ttl = tx->ttl != 0 ? tx->ttl : s->cfg.ttl;
+    uint16_t ff = tx->df ? PNI_IP4_DF : 0;
+    fc->neigh = (uint32_t)idx;
+    fc->tx = *tx;
+    memcpy(fc->nh, nh, 4);
+    fc->idh = pni_ip4_id_hash(s, src, tx->dst, tx->proto);
+    uint8_t *h = fc->hdr;
+    memset(h, 0, sizeof fc->hdr);
+    memcpy(h + 6, s->cfg.mac.b, 6);
+    pni_put_be16(h + 12, PNI_ETHERTYPE_IP4);
+    h += PNI_ETH_HLEN;
+    h[0] = 0x45;
+    h[1] = tx->tos;
+    pni_put_be16(h + 6, ff);
+    h[8] = ttl;
+    h[9] = tx->proto;
+    memcpy(h + 12, src, 4);
+    memcpy(h + 16, tx->dst, 4);
+    fc->ipsum = (0x4500u | tx->tos) + ff + ((uint32_t)ttl << 8 | tx->proto) + words4(src) +
+                words4(tx->dst);
+    fc->gen = gen;
+}
+
+/* The output cache's path (see the notes). Returns 1 with *rc the result
+ * when it sent b, 0 when the general path must run (nothing was done). */
+static int
+output_fast(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx, int *rc)
+{
+    pni_ip4_fc *fc = &s->ip4fc;
+    if (fc->gen != s->route_gen || memcmp(&fc->tx, tx, sizeof *tx) != 0 || b->off < FC_HLEN ||
+        b->tot_len > (uint32_t)s->cfg.mtu - PNI_IP4_HLEN || hooks_out(s))
+        return 0;
+    pni_neigh *n = pni_neigh_hit(s, fc->neigh, fc->nh);
+    if (n == NULL)
+        return 0;
+    uint32_t tot = b->tot_len + PNI_IP4_HLEN;
+    b->off = (uint16_t)(b->off - FC_HLEN);
+    b->len = (uint16_t)(b->len + FC_HLEN);
+    b->tot_len += FC_HLEN;
+    uint8_t *p = pni_buf_data(b);
+    memcpy(p, fc->hdr, FC_HLEN);
+    memcpy(p, n->mac, 6); /* Ethernet destination */
+    n->used = s->now;
+    uint8_t *ip = p + PNI_ETH_HLEN;
+    uint16_t id = (uint16_t)(fc->idh + s->ip_id_next++);
+    pni_put_be16(ip + 2, (uint16_t)tot);
+    pni_put_be16(ip + 4, id);
+    uint32_t x = fc->ipsum + tot + id; /* < 2^21 */
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16); /* 1..0xffff, as sum20 folds */
+    pni_put_be16(ip + 10, (uint16_t)~x);
+    PNI_STAT(s, ip4_tx);
+    *rc = pni_iface_enqueue(s, b);
+    return 1;
+}
+
 /* see pn_internal.h */
 int
 pni_ip4_output(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx)
 {
+    int rc;
+    if (output_fast(s, b, tx, &rc))
+        return rc;
     uint8_t src[4], nh[4];
+    uint32_t gen = s->route_gen;
     if (pni_route_lookup(s, tx->dst, src, nh) != 0) {
         PNI_STAT(s, ip4_no_route);
         pni_buf_free(s, b);
@@ -216,5 +327,8 @@ pni_ip4_output(pn_stack *s, pni_buf *b, const pni_ip4_tx *tx)
         }
         return pni_frag_output(s, b, &ip, s->cfg.mtu, nh);
     }
-    return pni_iface_output_ip(s, b, nh);
+    rc = pni_iface_output_ip(s, b, nh);
+    if (rc == 0)
+        fc_fill(s, tx, gen, src, nh);
+    return rc;
 }

@@ -322,6 +322,33 @@ typedef struct pni_idcache {
     uint16_t h;
 } pni_idcache;
 
+/* What a transport asks pni_ip4_output for (only bytes: no padding, so
+ * it compares as a whole). */
+typedef struct pni_ip4_tx {
+    uint8_t src[4];
+    uint8_t dst[4];
+    uint8_t proto;
+    uint8_t tos;
+    uint8_t ttl;  /* 0 = config default */
+    uint8_t df;
+} pni_ip4_tx;
+_Static_assert(sizeof(pni_ip4_tx) == 12, "pni_ip4_tx compares as bytes: no padding");
+
+/* IPv4 output cache (lib/ip4.c, IMPLEMENTATION NOTES "Output cache"):
+ * what pni_ip4_output's general path worked out for the last datagram it
+ * sent, and a header template. Valid while gen equals the stack's
+ * route_gen (0 = empty) and the neighbour entry checks out. */
+typedef struct pni_ip4_fc {
+    uint32_t gen;
+    uint32_t neigh;    /* index of the next hop's neighbour entry */
+    uint32_t ipsum;    /* sum of the IP header words that never change */
+    pni_ip4_tx tx;     /* the request it was filled for, as given */
+    uint8_t nh[4];
+    uint16_t idh;      /* keyed IP ID hash of (src, dst, proto) */
+    uint8_t hdr[PNI_ETH_HLEN + PNI_IP4_HLEN]; /* Ethernet dst left 0;
+                                                 IP tot_len, id, csum 0 */
+} pni_ip4_fc;
+
 struct pn_stack {
     pn_config cfg;
     uint64_t now;          /* never goes backwards */
@@ -370,6 +397,7 @@ struct pn_stack {
 
     uint32_t ip_id_next;
     pni_idcache idcache[PNI_IDCACHE_N];
+    pni_ip4_fc ip4fc;
 
     struct pni_tcp *tcp;   /* NULL when tcp.max_socks == 0 */
 };
@@ -517,14 +545,6 @@ pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
 
 /* ---- ip4 (lib/ip4.c, lib/frag.c, lib/reass.c) ---- */
 
-typedef struct pni_ip4_tx {
-    uint8_t src[4];
-    uint8_t dst[4];
-    uint8_t proto;
-    uint8_t tos;
-    uint8_t ttl;  /* 0 = config default */
-    uint8_t df;
-} pni_ip4_tx;
 
 /* A received IPv4 packet (data = IP header onwards). Consumes it. */
 void pni_ip4_input(pn_stack *s, pni_buf *pkt);

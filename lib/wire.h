@@ -204,10 +204,19 @@ int pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r);
 /* Writes r->hlen bytes (20 + opt_len rounded up to 4, padded with EOL) and
  * the header checksum; r->csum is ignored. */
 size_t pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap);
-/* 1 if addr is the limited broadcast 255.255.255.255. */
-int pni_ip4_is_bcast(const uint8_t a[4]);
+/* 1 if addr is the limited broadcast 255.255.255.255. Inline: every
+ * received datagram's source and destination are classified. */
+static inline int
+pni_ip4_is_bcast(const uint8_t a[4])
+{
+    return a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255;
+}
 /* 1 for 224.0.0.0/4 */
-int pni_ip4_is_mcast(const uint8_t a[4]);
+static inline int
+pni_ip4_is_mcast(const uint8_t a[4])
+{
+    return (a[0] & 0xf0) == 0xe0;
+}
 
 /* ---- ICMPv4 (RFC 792) ---- */
 

@@ -218,15 +218,3 @@ pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap)
     pni_put_be16(p + 10, hlen == PNI_IP4_HLEN ? (uint16_t)~sum20(p) : pni_csum(p, hlen));
     return hlen;
 }
-
-int
-pni_ip4_is_bcast(const uint8_t a[4])
-{
-    return a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255;
-}
-
-int
-pni_ip4_is_mcast(const uint8_t a[4])
-{
-    return (a[0] & 0xf0) == 0xe0;
-}

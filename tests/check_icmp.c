@@ -202,6 +202,140 @@ START_TEST(test_icmp_echo_bad_checksum_and_broadcast_ignored)
 }
 END_TEST
 
+/* ---- IPv4 output cache (lib/ip4.c) through echo replies ---------------- */
+
+static int hook_calls;
+static int
+accept_hook(void *user, int point, const pn_pktview *ip)
+{
+    (void)user;
+    (void)ip;
+    if (point == PN_HOOK_LOCAL_OUT || point == PN_HOOK_POST_ROUTING)
+        hook_calls++;
+    return PN_ACCEPT;
+}
+
+static size_t
+echo_from(const uint8_t smac[6], const uint8_t src[4], uint16_t id, const char *data)
+{
+    pn_tf_ip h = {MAC_A, smac, {0}, {10, 0, 0, 1}, 1, 64, 0, id, 0, 0};
+    memcpy(h.src, src, 4);
+    return pn_tf_icmp(fr, &h, 8, 0, id, data, strlen(data));
+}
+
+START_TEST(test_icmp_echo_replies_output_cache_matches_general_path)
+{
+    /* The same echo requests to S (replies after the first from the
+     * output cache) and to a twin with an accepting POST_ROUTING hook
+     * (general path every time): byte-identical replies and counters. */
+    start(0, 0);
+    pn_test_node B;
+    pn_config c;
+    pn_test_config(&c, 1);
+    pn_stack *T = pn_test_node_new(&B, &c);
+    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_P, IP_P, (const uint8_t[6]){0}, IP_A);
+    pn_inject_raw(T, fr, n, 1);
+    pn_test_drain_all(T);
+    T->cfg.hook = accept_hook;
+    T->cfg.hook_mask = 1u << PN_HOOK_POST_ROUTING;
+    hook_calls = 0;
+    static const char *data[4] = {"a", "", "0123456789abcdef", "xyz"};
+    static uint8_t f1[4096];
+    for (int k = 0; k < 4; k++) {
+        n = echo_from(MAC_P, IP_P, (uint16_t)(k + 1), data[k]);
+        pn_inject_raw(S, fr, n, 2 + (uint64_t)k);
+        pn_inject_raw(T, fr, n, 2 + (uint64_t)k);
+        int a = pn_drain_raw(S, out, sizeof out);
+        int b = pn_drain_raw(T, f1, sizeof f1);
+        ck_assert_int_eq(a, (int)(42 + strlen(data[k])));
+        ck_assert_int_eq(a, b);
+        ck_assert_mem_eq(out, f1, (size_t)a);
+        ck_assert_mem_eq(out, MAC_P, 6);
+        ck_assert_uint_eq(pn_tf_csum(out + 14, 20, 0), 0);
+    }
+    ck_assert_int_eq(hook_calls, 4);
+    const pn_stats *sa = pn_stats_get(S), *sb = pn_stats_get(T);
+    ck_assert_uint_eq(sa->ip4_tx, sb->ip4_tx);
+    ck_assert_uint_eq(sa->frames_out, sb->frames_out);
+    ck_assert_uint_eq(A.tap_out, B.tap_out);
+    T->cfg.hook = NULL;
+    T->cfg.hook_mask = 0;
+    pn_test_drain_all(T);
+    uint64_t d;
+    while ((d = pn_next_deadline(T)) != PN_TIME_NEVER) {
+        pn_poll(T, d);
+        pn_test_drain_all(T);
+    }
+    pn_test_pools_empty(T);
+    pn_test_node_free(&B);
+    finish();
+}
+END_TEST
+
+START_TEST(test_icmp_echo_replies_output_cache_follows_routes_neighbours_hooks)
+{
+    static const uint8_t MAC_Q[6] = {2, 0, 0, 0, 0, 3}, MAC_R[6] = {2, 0, 0, 0, 0, 9};
+    static const uint8_t FAR[4] = {192, 168, 1, 1};
+    start(0, 0);
+    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_Q, (const uint8_t[4]){10, 0, 0, 3},
+                         (const uint8_t[6]){0}, IP_A);
+    pn_inject_raw(S, fr, n, 1);
+    pn_test_drain_all(S);
+    pn_route r = {PN_IP4(0, 0, 0, 0), 0, PN_IP4(10, 0, 0, 2), PN_IP4(0, 0, 0, 0)};
+    ck_assert_int_eq(pn_route_add(S, &r), 0);
+    for (int i = 0; i < 3; i++) { /* via the gateway 10.0.0.2 */
+        pn_inject_raw(S, fr, echo_from(MAC_P, FAR, 1, "x"), 2);
+        ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 43);
+        ck_assert_mem_eq(out, MAC_P, 6);
+        ck_assert_mem_eq(out + 30, FAR, 4);
+    }
+    r.gateway = PN_IP4(10, 0, 0, 3); /* replaces the default route */
+    ck_assert_int_eq(pn_route_add(S, &r), 0);
+    for (int i = 0; i < 2; i++) {
+        pn_inject_raw(S, fr, echo_from(MAC_P, FAR, 2, "x"), 3);
+        ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 43);
+        ck_assert_mem_eq(out, MAC_Q, 6);
+    }
+    ck_assert_int_eq(pn_route_del(S, PN_IP4(0, 0, 0, 0), 0), 0);
+    pn_inject_raw(S, fr, echo_from(MAC_P, FAR, 3, "x"), 4);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0);
+    ck_assert_uint_eq(pn_stats_get(S)->ip4_no_route, 1);
+    /* the on-link peer changes its MAC (an ARP reply merges into the
+     * entry): the next reply goes to the new one */
+    for (int i = 0; i < 2; i++) {
+        pn_inject_raw(S, fr, echo_from(MAC_P, IP_P, 4, "ab"), 5);
+        ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 44);
+        ck_assert_mem_eq(out, MAC_P, 6);
+    }
+    n = pn_tf_arp(fr, 2, MAC_A, MAC_R, IP_P, MAC_A, IP_A);
+    pn_inject_raw(S, fr, n, 6);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0);
+    pn_inject_raw(S, fr, echo_from(MAC_R, IP_P, 5, "ab"), 7);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 44);
+    ck_assert_mem_eq(out, MAC_R, 6);
+    /* a hook installed now sees the reply (and may drop it) */
+    hook_calls = 0;
+    S->cfg.hook = accept_hook;
+    S->cfg.hook_mask = 1u << PN_HOOK_LOCAL_OUT;
+    pn_inject_raw(S, fr, echo_from(MAC_R, IP_P, 6, "ab"), 8);
+    ck_assert_int_eq(hook_calls, 1);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 44);
+    S->cfg.hook = NULL;
+    S->cfg.hook_mask = 0;
+    /* past the entry's lifetime: ARP again, the reply is held */
+    uint64_t late = 7 + 60000000u;
+    pn_inject_raw(S, fr, echo_from(MAC_R, IP_P, 7, "ab"), late);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 42);
+    ck_assert_uint_eq(pni_be16(out + 12), 0x0806);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 0);
+    n = pn_tf_arp(fr, 2, MAC_A, MAC_P, IP_P, MAC_A, IP_A);
+    pn_inject_raw(S, fr, n, late + 1);
+    ck_assert_int_eq(pn_drain_raw(S, out, sizeof out), 44);
+    ck_assert_mem_eq(out, MAC_P, 6);
+    finish();
+}
+END_TEST
+
 START_TEST(test_icmp_error_received_counted)
 {
     start(0, 0);
@@ -228,6 +362,8 @@ icmp_suite(void)
     tcase_add_test(tc, test_icmp_quote_limited_to_576);
     tcase_add_test(tc, test_icmp_echo_bad_checksum_and_broadcast_ignored);
     tcase_add_test(tc, test_icmp_error_received_counted);
+    tcase_add_test(tc, test_icmp_echo_replies_output_cache_matches_general_path);
+    tcase_add_test(tc, test_icmp_echo_replies_output_cache_follows_routes_neighbours_hooks);
     suite_add_tcase(s, tc);
     return s;
 }
