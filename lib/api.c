@@ -192,7 +192,7 @@ out:
  * tap it and hand it to the link layer, which consumes it. The common tail
  * of pn_inject_raw and pn_inject_commit, so that a frame counts and taps
  * the same whichever call brought it in. */
-static int
+static PNI_ALWAYS_INLINE int
 input_frame(pn_stack *s, pni_buf *b, size_t len)
 {
     PNI_STAT(s, frames_in);
@@ -238,26 +238,37 @@ inject_cap(const pn_stack *s)
     return s->max_frame < s->buf_size ? s->max_frame : s->buf_size;
 }
 
+/* pn_inject_buf with no buffer held: take one. Out of line: the call
+ * that finds its buffer still held (a host whose read() found nothing)
+ * then needs no stack frame. */
+PNI_NOINLINE static int
+inject_take(pn_stack *s, uint8_t **buf)
+{
+    /* One segment, no headroom, empty until the commit says how much the
+     * caller wrote: the block pn_inject_raw would copy into. */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, 0);
+    if (b == NULL) {
+        PNI_STAT(s, inject_nobufs); /* rx_nobufs counted by the alloc */
+        return PN_ENOBUFS;
+    }
+    s->inj_buf = b;
+    *buf = pni_buf_data(b);
+    return (int)inject_cap(s);
+}
+
 /* see purenet.h */
 int
 pn_inject_buf(pn_stack *s, uint8_t **buf)
 {
-    if (buf != NULL)
-        *buf = NULL;
-    if (s == NULL || buf == NULL)
+    if (s == NULL || buf == NULL) {
+        if (buf != NULL)
+            *buf = NULL;
         return PN_EINVAL;
-    pni_buf *b = s->inj_buf;
-    if (b == NULL) {
-        /* One segment, no headroom, empty until the commit says how much
-         * the caller wrote: the block pn_inject_raw would copy into. */
-        b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, 0);
-        if (b == NULL) {
-            PNI_STAT(s, inject_nobufs); /* rx_nobufs counted by the alloc */
-            return PN_ENOBUFS;
-        }
-        s->inj_buf = b;
     }
-    *buf = pni_buf_data(b);
+    *buf = NULL;
+    if (s->inj_buf == NULL)
+        return inject_take(s, buf);
+    *buf = pni_buf_data(s->inj_buf);
     return (int)inject_cap(s);
 }
 
@@ -311,7 +322,7 @@ pn_drain_peek(const pn_stack *s)
  * drained and free it: the common tail of pn_drain_raw and
  * pn_drain_release, so that a frame counts the same whichever call took
  * it. The OUT tap saw it when it was queued (iface.c), not here. */
-static void
+static PNI_ALWAYS_INLINE void
 drain_pop(pn_stack *s, pni_buf *b)
 {
     s->eg_head = b->qnext;
@@ -361,7 +372,7 @@ pn_drain_raw(pn_stack *s, void *buf, size_t cap)
  * shared with another holder, which nothing in the stack does today). The
  * emptied segments go back to their pool; the frame's length, position in
  * the queue and egress figures do not change. */
-PNI_NOINLINE static int
+static int
 view_linearize(pn_stack *s, pni_buf *b)
 {
     if (b->tot_len > b->cap)
@@ -372,22 +383,32 @@ view_linearize(pn_stack *s, pni_buf *b)
     return pni_buf_linearize_slow(s, b, b->tot_len) != NULL ? 0 : -1;
 }
 
-/* see purenet.h */
-int
-pn_drain_view(pn_stack *s, const uint8_t **frame)
+/* Show the head of the (non-empty) egress queue. Out of line, as
+ * drain_one. */
+PNI_NOINLINE static int
+view_one(pn_stack *s, const uint8_t **frame)
 {
-    if (frame != NULL)
-        *frame = NULL;
-    if (s == NULL || frame == NULL)
-        return PN_EINVAL;
     pni_buf *b = s->eg_head;
-    if (b == NULL)
-        return 0;
     if (b->len != b->tot_len && view_linearize(s, b) != 0)
         return PN_EMSGSIZE;
     s->drain_viewed = 1;
     *frame = pni_buf_data(b);
     return (int)b->tot_len;
+}
+
+/* see purenet.h */
+int
+pn_drain_view(pn_stack *s, const uint8_t **frame)
+{
+    if (s == NULL || frame == NULL) {
+        if (frame != NULL)
+            *frame = NULL;
+        return PN_EINVAL;
+    }
+    *frame = NULL;
+    if (s->eg_head == NULL)
+        return 0; /* the common empty poll */
+    return view_one(s, frame);
 }
 
 /* see purenet.h */
