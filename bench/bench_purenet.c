@@ -29,6 +29,7 @@ static uint64_t g_now = 1000000;
 static pn_stack *g_s[2];
 static uint64_t g_frames[2]; /* frames sent by A and by B */
 static uint64_t g_stalls;
+static uint8_t g_frame[65536 + 64]; /* frames too long to view in place */
 static uint8_t g_appbuf[65536];
 static uint64_t g_rx_bytes;
 static int g_verify_bad;
@@ -94,6 +95,21 @@ setup(const sizing *z)
     g_s[1] = make_stack(1, z, NULL);
 }
 
+/* pump's way for a frame pn_drain_view refused (err): one longer than a
+ * buffer (16 KiB at most by default: W1 at MTU 65535) cannot be shown in
+ * place, so the copying pair, two copies. Out of line: pump's loop stays
+ * small (measured: 20 instructions per W2 datagram otherwise). */
+static __attribute__((noinline)) void
+move_long(int from, int err)
+{
+    if (err != PN_EMSGSIZE)
+        bench_die("pn_drain_view", err);
+    int len = pn_drain_raw(g_s[from], g_frame, sizeof g_frame);
+    if (len <= 0)
+        bench_die("pn_drain_raw", len);
+    pn_inject_raw(g_s[!from], g_frame, (size_t)len, g_now);
+}
+
 /* Move frames both ways until both instances are quiet. Returns the
  * number of frames moved. The wire copies each frame once: the receiver's
  * pn_inject_raw copies it from where it lies in the sender's buffer
@@ -113,14 +129,16 @@ pump(void)
         for (int from = 0; from < 2; from++) {
             const uint8_t *f;
             int len;
-            while ((len = pn_drain_view(g_s[from], &f)) > 0) {
+            while ((len = pn_drain_view(g_s[from], &f)) != 0) {
+                if (len > 0) {
+                    pn_inject_raw(g_s[!from], f, (size_t)len, g_now);
+                    pn_drain_release(g_s[from]);
+                } else {
+                    move_long(from, len);
+                }
                 g_frames[from]++;
-                pn_inject_raw(g_s[!from], f, (size_t)len, g_now);
-                pn_drain_release(g_s[from]);
                 moved++;
             }
-            if (len < 0)
-                bench_die("pn_drain_view", len);
         }
         if (moved == before)
             return moved;

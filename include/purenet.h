@@ -397,8 +397,10 @@ size_t pn_drain_peek(const pn_stack *s);
  * front for lack of headroom) is first made contiguous in its first
  * buffer, one copy of that frame only.
  * Errors (*frame = NULL, nothing changes): PN_EINVAL (s or frame NULL);
- *   PN_EMSGSIZE when the frame is longer than one buffer, which only a
- *   cfg.buf_size below MTU + link header allows: pn_drain_raw drains it.
+ *   PN_EMSGSIZE when the frame is longer than one buffer (cfg.buf_size:
+ *   by default MTU + headers, but at most 16384, so MTUs above about
+ *   16 KiB, or a cfg.buf_size set below MTU + link header):
+ *   pn_drain_raw drains it (the frame stays queued; nothing counted).
  *
  * pn_drain_release pops the viewed frame: it counts exactly as a frame
  * popped by pn_drain_raw (frames_out, bytes_out, egress figures; the OUT
