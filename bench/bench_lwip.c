@@ -10,10 +10,12 @@
  *   pcb is bound to its netif (tcp_bind_netif / udp_bind_netif): without
  *   that, lwIP would route 10.0.0.2 to netif B itself and loop the packet
  *   back inside, never putting it on our wire.
- * - The wire is a FIFO of frames. A netif's linkoutput copies the frame in
- *   (the driver's TX copy); deliver() pops it into a PBUF_POOL pbuf (the
- *   driver's RX copy) and calls the other netif's input (ethernet_input).
- *   purenet does the same two copies in pn_drain_raw / pn_inject_raw.
+ * - The wire is a FIFO of frames. A netif's linkoutput copies the frame
+ *   once, from the sender's pbuf chain into a fresh PBUF_RAM pbuf of the
+ *   receiver (pbuf_copy_partial into its payload); deliver() pops it and
+ *   calls the other netif's input (ethernet_input). purenet's wire makes
+ *   the same one copy: pn_inject_raw from the frame pn_drain_view shows
+ *   in place.
  * - sys_now() is defined here and returns the virtual clock: the shared
  *   library calls it through its PLT, so ours wins over the one inside it.
  * - The application copies: tcp_write(..., TCP_WRITE_FLAG_COPY) and
@@ -60,9 +62,8 @@ tick(uint64_t us)
 #define WIRE_FRAME 1536u
 
 typedef struct wire_slot {
-    uint16_t len;
-    uint8_t to; /* 0: netif A, 1: netif B */
-    uint8_t data[WIRE_FRAME];
+    struct pbuf *p; /* the frame, already in a receive pbuf */
+    uint8_t to;     /* 0: netif A, 1: netif B */
 } wire_slot;
 
 static wire_slot *g_wire;
@@ -71,6 +72,10 @@ static uint64_t g_frames[2];    /* frames sent by A (index 0) and by B */
 static uint64_t g_wire_drops;
 static struct netif g_if[2];
 
+/* The frame crosses the wire with one copy: straight from the sender's
+ * pbuf chain into a fresh pbuf of the receiver, which waits
+ * in the FIFO for deliver(). (lwIP may not be re-entered from linkoutput,
+ * hence the FIFO.) */
 static err_t
 linkoutput(struct netif *n, struct pbuf *p)
 {
@@ -79,8 +84,15 @@ linkoutput(struct netif *n, struct pbuf *p)
         g_wire_drops++;
         return ERR_OK; /* the wire lost it */
     }
+    struct pbuf *q = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
+    if (q == NULL)
+        bench_die("pbuf_alloc failed", p->tot_len);
+    /* q is one PBUF_RAM block: copy the chain into it in one pass
+     * (pbuf_copy of lwIP 2.1.3 walks both chains and costs more) */
+    if (pbuf_copy_partial(p, q->payload, p->tot_len, 0) != p->tot_len)
+        bench_die("pbuf_copy_partial failed", p->tot_len);
     wire_slot *s = &g_wire[g_tail % WIRE_SLOTS];
-    s->len = (uint16_t)pbuf_copy_partial(p, s->data, p->tot_len, 0);
+    s->p = q;
     s->to = (uint8_t)!from;
     g_tail++;
     g_frames[from]++;
@@ -96,10 +108,7 @@ deliver(void)
     while (g_head != g_tail) {
         wire_slot *s = &g_wire[g_head % WIRE_SLOTS];
         struct netif *to = &g_if[s->to];
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, s->len, PBUF_RAM);
-        if (p == NULL)
-            bench_die("pbuf_alloc failed", s->len);
-        pbuf_take(p, s->data, s->len);
+        struct pbuf *p = s->p;
         g_head++;
         if (to->input(p, to) != ERR_OK)
             pbuf_free(p);

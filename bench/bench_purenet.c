@@ -3,10 +3,10 @@
  *
  * IMPLEMENTATION NOTES
  * - Two instances, A (10.0.0.1) and B (10.0.0.2), each in its own malloc'd
- *   arena, wired back to back by pump(): pn_drain_raw of one into a frame
- *   buffer, pn_inject_raw of that buffer into the other, until both are
- *   quiet. Those are the two driver copies (TX out, RX in) that the lwIP
- *   harness makes in its linkoutput and in deliver().
+ *   arena, wired back to back by pump(): pn_drain_view shows the next
+ *   frame of one where it lies, pn_inject_raw copies it into the other,
+ *   pn_drain_release lets it go, until both are quiet. One copy on the
+ *   wire, as the lwIP harness makes one (pbuf_copy in its linkoutput).
  * - The application copies are the library's own: pn_tcp_send and
  *   pn_udp_sendto copy in, pn_tcp_recv and pn_udp_recvfrom copy out.
  * - Time is virtual (bench_common.h). Timers run when pn_next_deadline()
@@ -29,7 +29,7 @@ static uint64_t g_now = 1000000;
 static pn_stack *g_s[2];
 static uint64_t g_frames[2]; /* frames sent by A and by B */
 static uint64_t g_stalls;
-static uint8_t g_frame[65536 + 64];
+static uint8_t g_frame[65536 + 64]; /* frames too long to view in place */
 static uint8_t g_appbuf[65536];
 static uint64_t g_rx_bytes;
 static int g_verify_bad;
@@ -95,8 +95,31 @@ setup(const sizing *z)
     g_s[1] = make_stack(1, z, NULL);
 }
 
+/* pump's way for a frame pn_drain_view refused (err): one longer than a
+ * buffer (16 KiB at most by default: W1 at MTU 65535) cannot be shown in
+ * place, so the copying pair, two copies. Out of line: pump's loop stays
+ * small (measured: 20 instructions per W2 datagram otherwise). */
+static __attribute__((noinline)) void
+move_long(int from, int err)
+{
+    if (err != PN_EMSGSIZE)
+        bench_die("pn_drain_view", err);
+    int len = pn_drain_raw(g_s[from], g_frame, sizeof g_frame);
+    if (len <= 0)
+        bench_die("pn_drain_raw", len);
+    pn_inject_raw(g_s[!from], g_frame, (size_t)len, g_now);
+}
+
 /* Move frames both ways until both instances are quiet. Returns the
- * number of frames moved. */
+ * number of frames moved. The wire copies each frame once: the receiver's
+ * pn_inject_raw copies it from where it lies in the sender's buffer
+ * (pn_drain_view), then the sender releases it. Measured with callgrind
+ * (same harness) against draining the sender straight into the
+ * receiver's buffer (pn_inject_buf + pn_drain_raw + pn_inject_commit),
+ * this is as cheap for W1's full frames and cheaper for W2's small ones,
+ * where empty polls dominate: one call each instead of two. Per W1
+ * segment 4,136 vs 4,146 instructions, per W2 datagram 1,609 vs 1,696
+ * (1,611 when the inject-buffer variant asks pn_drain_peek first). */
 static uint64_t
 pump(void)
 {
@@ -104,14 +127,18 @@ pump(void)
     for (;;) {
         uint64_t before = moved;
         for (int from = 0; from < 2; from++) {
+            const uint8_t *f;
             int len;
-            while ((len = pn_drain_raw(g_s[from], g_frame, sizeof g_frame)) > 0) {
+            while ((len = pn_drain_view(g_s[from], &f)) != 0) {
+                if (len > 0) {
+                    pn_inject_raw(g_s[!from], f, (size_t)len, g_now);
+                    pn_drain_release(g_s[from]);
+                } else {
+                    move_long(from, len);
+                }
                 g_frames[from]++;
-                pn_inject_raw(g_s[!from], g_frame, (size_t)len, g_now);
                 moved++;
             }
-            if (len < 0)
-                bench_die("pn_drain_raw", len);
         }
         if (moved == before)
             return moved;

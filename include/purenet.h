@@ -83,7 +83,8 @@ extern "C" {
 #define PN_ENOPROTOOPT (-23)  /* unknown socket option */
 #define PN_ENOSPC (-24)       /* caller's buffer too small (pn_drain_raw) */
 #define PN_EPROTO (-25)       /* malformed data handed to a codec-level call */
-#define PN_ENOENT (-26)       /* no such entry (route, neighbour) */
+#define PN_ENOENT (-26)       /* no such entry (route, neighbour, viewed frame,
+                                 held inject buffer) */
 #define PN_ERRNO_MIN (-26)
 
 /* A short constant description of an error code; never NULL. */
@@ -378,6 +379,71 @@ int pn_drain_raw(pn_stack *s, void *buf, size_t cap);
 
 /* Length of the next outbound frame, or 0 if none. */
 size_t pn_drain_peek(const pn_stack *s);
+
+/* Zero-copy drain (BearSSL's _buf/_ack pair): look at the next outbound
+ * frame where it lies in the stack's buffer, then release it.
+ *
+ * pn_drain_view sets *frame to the first byte of the next outbound frame
+ * (FIFO, the frame pn_drain_raw would pop) and returns its length; 0 with
+ * *frame = NULL when nothing is queued. The frame stays queued: it still
+ * counts in pn_stats egress_pkts/egress_bytes and against the queue's
+ * bounds, and a second pn_drain_view returns the same frame at the same
+ * address. The bytes are read-only to the caller and stay valid, and in
+ * place, until pn_drain_release() or pn_drain_raw() on the same stack;
+ * every other call (inject, poll, socket calls, which only append to the
+ * queue) leaves them alone, so a host may keep a frame viewed while its
+ * device is busy.
+ * A frame stored as a chain of buffers (rare: a header segment put in
+ * front for lack of headroom) is first made contiguous in its first
+ * buffer, one copy of that frame only.
+ * Errors (*frame = NULL, nothing changes): PN_EINVAL (s or frame NULL);
+ *   PN_EMSGSIZE when the frame is longer than one buffer (cfg.buf_size:
+ *   by default MTU + headers, but at most 16384, so MTUs above about
+ *   16 KiB, or a cfg.buf_size set below MTU + link header):
+ *   pn_drain_raw drains it (the frame stays queued; nothing counted).
+ *
+ * pn_drain_release pops the viewed frame: it counts exactly as a frame
+ * popped by pn_drain_raw (frames_out, bytes_out, egress figures; the OUT
+ * tap saw it once, when it was queued). The pointer from pn_drain_view is
+ * then invalid. Returns 0; PN_EINVAL (s NULL); PN_ENOENT when no frame is
+ * being viewed (none viewed, or already released, or popped by
+ * pn_drain_raw): nothing changes, no frame is dropped unseen. */
+int pn_drain_view(pn_stack *s, const uint8_t **frame);
+int pn_drain_release(pn_stack *s);
+
+/* Zero-copy inject: write a received frame straight into a stack receive
+ * buffer (e.g. read() from a TUN/TAP fd into it), then commit it.
+ *
+ * pn_inject_buf sets *buf to a receive buffer of the stack and returns its
+ * capacity: min(MTU + link header (18 on Ethernet, VLAN tag included),
+ * cfg.buf_size), the largest frame it takes. The caller owns its bytes
+ * until pn_inject_commit or pn_inject_cancel on the same stack; other
+ * calls on the stack leave it alone. The stack holds at most one such
+ * buffer: while it is held, pn_inject_buf hands out the same buffer again
+ * (the bytes written so far stay). It is one buffer of the receive pool
+ * (pn_stats pool[PN_POOL_RXBUF].used counts it) until committed or
+ * cancelled; it never leaks and is never lost, but a buffer held and
+ * never given back keeps that pool from returning to zero.
+ * Errors (*buf = NULL): PN_EINVAL (s or buf NULL); PN_ENOBUFS (receive
+ * pool empty: counted inject_nobufs and rx_nobufs, as pn_inject_raw).
+ *
+ * pn_inject_commit hands the first len bytes of that buffer to the stack
+ * as one received frame, processed at once at time `now`: the same as
+ * pn_inject_raw(s, buf, len, now) without the copy (same counters, same
+ * IN tap, same return). The buffer is the stack's again on return, also
+ * on PN_EMSGSIZE; the caller calls pn_inject_buf for the next frame.
+ * Errors: PN_EINVAL (s NULL, or len 0: the caller keeps the buffer);
+ *   PN_ENOENT (no buffer held: pn_inject_buf first);
+ *   PN_EMSGSIZE (len above the capacity pn_inject_buf returned: counted
+ *   inject_too_big, the frame dropped). A malformed frame returns 0 and
+ *   is counted, as with pn_inject_raw.
+ *
+ * pn_inject_cancel gives the held buffer back unused (e.g. read() found
+ * nothing). Returns 0; PN_EINVAL (s NULL); PN_ENOENT when none is held
+ * (harmless). */
+int pn_inject_buf(pn_stack *s, uint8_t **buf);
+int pn_inject_commit(pn_stack *s, size_t len, uint64_t now);
+int pn_inject_cancel(pn_stack *s);
 
 /* Run every timer due at `now`. */
 void pn_poll(pn_stack *s, uint64_t now);

@@ -188,6 +188,24 @@ out:
     return e == 0 ? s : NULL;
 }
 
+/* A received frame in b (data = the whole frame, len bytes): count it,
+ * tap it and hand it to the link layer, which consumes it. The common tail
+ * of pn_inject_raw and pn_inject_commit, so that a frame counts and taps
+ * the same whichever call brought it in. */
+static PNI_ALWAYS_INLINE int
+input_frame(pn_stack *s, pni_buf *b, size_t len)
+{
+    PNI_STAT(s, frames_in);
+    s->stats.bytes_in += len;
+    if (s->cfg.tap != NULL) {
+        pn_pktview v;
+        pni_buf_view(b, &v);
+        s->cfg.tap(s->cfg.tap_user, PN_TAP_IN, s->now, &v);
+    }
+    pni_iface_input(s, b);
+    return 0;
+}
+
 /* see purenet.h */
 int
 pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
@@ -209,14 +227,85 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         memcpy(pni_buf_data(b), frame, len); /* one block: the usual case */
     else
         pni_buf_copyin(b, 0, frame, len);
-    PNI_STAT(s, frames_in);
-    s->stats.bytes_in += len;
-    if (s->cfg.tap != NULL) {
-        pn_pktview v;
-        pni_buf_view(b, &v);
-        s->cfg.tap(s->cfg.tap_user, PN_TAP_IN, s->now, &v);
+    return input_frame(s, b, len);
+}
+
+/* Largest frame a pn_inject_buf buffer takes: one block, and no more than
+ * pn_inject_raw accepts. */
+static uint32_t
+inject_cap(const pn_stack *s)
+{
+    return s->max_frame < s->buf_size ? s->max_frame : s->buf_size;
+}
+
+/* pn_inject_buf with no buffer held: take one. Out of line: the call
+ * that finds its buffer still held (a host whose read() found nothing)
+ * then needs no stack frame. */
+PNI_NOINLINE static int
+inject_take(pn_stack *s, uint8_t **buf)
+{
+    /* One segment, no headroom, empty until the commit says how much the
+     * caller wrote: the block pn_inject_raw would copy into. */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, 0);
+    if (b == NULL) {
+        PNI_STAT(s, inject_nobufs); /* rx_nobufs counted by the alloc */
+        return PN_ENOBUFS;
     }
-    pni_iface_input(s, b);
+    s->inj_buf = b;
+    *buf = pni_buf_data(b);
+    return (int)inject_cap(s);
+}
+
+/* see purenet.h */
+int
+pn_inject_buf(pn_stack *s, uint8_t **buf)
+{
+    if (s == NULL || buf == NULL) {
+        if (buf != NULL)
+            *buf = NULL;
+        return PN_EINVAL;
+    }
+    *buf = NULL;
+    if (s->inj_buf == NULL)
+        return inject_take(s, buf);
+    *buf = pni_buf_data(s->inj_buf);
+    return (int)inject_cap(s);
+}
+
+/* see purenet.h */
+int
+pn_inject_commit(pn_stack *s, size_t len, uint64_t now)
+{
+    if (s == NULL || len == 0)
+        return PN_EINVAL;
+    pni_buf *b = s->inj_buf;
+    if (b == NULL)
+        return PN_ENOENT;
+    pni_time(s, now);
+    s->inj_buf = NULL; /* the stack's again, whatever happens below */
+    if (len > inject_cap(s)) {
+        /* As pn_inject_raw counts a frame above MTU + link header; a frame
+         * that fits the MTU but not one block (cfg.buf_size below the
+         * MTU) cannot have been written into this buffer either. */
+        PNI_STAT(s, inject_too_big);
+        pni_buf_free(s, b);
+        return PN_EMSGSIZE;
+    }
+    b->len = (uint16_t)len;
+    b->tot_len = (uint32_t)len;
+    return input_frame(s, b, len);
+}
+
+/* see purenet.h */
+int
+pn_inject_cancel(pn_stack *s)
+{
+    if (s == NULL)
+        return PN_EINVAL;
+    if (s->inj_buf == NULL)
+        return PN_ENOENT;
+    pni_buf_free(s, s->inj_buf);
+    s->inj_buf = NULL;
     return 0;
 }
 
@@ -229,6 +318,25 @@ pn_drain_peek(const pn_stack *s)
     return s->eg_head->tot_len;
 }
 
+/* Take b, the head of the egress queue, off the queue, count it as
+ * drained and free it: the common tail of pn_drain_raw and
+ * pn_drain_release, so that a frame counts the same whichever call took
+ * it. The OUT tap saw it when it was queued (iface.c), not here. */
+static PNI_ALWAYS_INLINE void
+drain_pop(pn_stack *s, pni_buf *b)
+{
+    s->eg_head = b->qnext;
+    if (s->eg_head == NULL)
+        s->eg_tail = NULL;
+    b->qnext = NULL;
+    s->drain_viewed = 0;
+    s->stats.egress_pkts--;
+    s->stats.egress_bytes -= b->tot_len;
+    PNI_STAT(s, frames_out);
+    s->stats.bytes_out += b->tot_len;
+    pni_buf_free(s, b);
+}
+
 /* Pop the head of the (non-empty) egress queue into buf. Out of line: the
  * caller's empty-queue poll then needs no stack frame. */
 PNI_NOINLINE static int
@@ -239,20 +347,12 @@ drain_one(pn_stack *s, void *buf, size_t cap)
         PNI_STAT(s, drain_nospc);
         return PN_ENOSPC;
     }
-    s->eg_head = b->qnext;
-    if (s->eg_head == NULL)
-        s->eg_tail = NULL;
-    b->qnext = NULL;
     int n = (int)b->tot_len;
     if (b->next == NULL)
         memcpy(buf, pni_buf_data(b), b->len); /* len == tot_len */
     else
         pni_buf_copyout(b, 0, buf, b->tot_len);
-    s->stats.egress_pkts--;
-    s->stats.egress_bytes -= b->tot_len;
-    PNI_STAT(s, frames_out);
-    s->stats.bytes_out += (uint64_t)n;
-    pni_buf_free(s, b);
+    drain_pop(s, b);
     return n;
 }
 
@@ -265,6 +365,64 @@ pn_drain_raw(pn_stack *s, void *buf, size_t cap)
     if (s->eg_head == NULL)
         return 0; /* the common empty poll: no frame work below */
     return drain_one(s, buf, cap);
+}
+
+/* Make the queued frame b (a chain) contiguous in its first block, in
+ * place: 0, or -1 when it cannot be (longer than a block, or a segment
+ * shared with another holder, which nothing in the stack does today). The
+ * emptied segments go back to their pool; the frame's length, position in
+ * the queue and egress figures do not change. */
+static int
+view_linearize(pn_stack *s, pni_buf *b)
+{
+    if (b->tot_len > b->cap)
+        return -1;
+    for (const pni_buf *q = b; q != NULL; q = q->next)
+        if (q->ref != 1)
+            return -1;
+    return pni_buf_linearize_slow(s, b, b->tot_len) != NULL ? 0 : -1;
+}
+
+/* Show the head of the (non-empty) egress queue. Out of line, as
+ * drain_one. */
+PNI_NOINLINE static int
+view_one(pn_stack *s, const uint8_t **frame)
+{
+    pni_buf *b = s->eg_head;
+    if (b->len != b->tot_len && view_linearize(s, b) != 0)
+        return PN_EMSGSIZE;
+    s->drain_viewed = 1;
+    *frame = pni_buf_data(b);
+    return (int)b->tot_len;
+}
+
+/* see purenet.h */
+int
+pn_drain_view(pn_stack *s, const uint8_t **frame)
+{
+    if (s == NULL || frame == NULL) {
+        if (frame != NULL)
+            *frame = NULL;
+        return PN_EINVAL;
+    }
+    *frame = NULL;
+    if (s->eg_head == NULL)
+        return 0; /* the common empty poll */
+    return view_one(s, frame);
+}
+
+/* see purenet.h */
+int
+pn_drain_release(pn_stack *s)
+{
+    if (s == NULL)
+        return PN_EINVAL;
+    if (!s->drain_viewed)
+        return PN_ENOENT;
+    /* drain_viewed is only set with a frame at the head, and only
+     * drain_pop takes the head off (clearing it). */
+    drain_pop(s, s->eg_head);
+    return 0;
 }
 
 /* see purenet.h */

@@ -26,6 +26,9 @@
  * - Queue figures (egress packets and bytes, reassembly bytes, UDP receive
  *   bytes and send charge, neighbour hold counts) must equal what a walk of
  *   the queue finds.
+ * - The buffer held for a zero-copy inject (pn_inject_buf) is one pointer
+ *   too: an empty RX segment linked to nothing. A viewed egress frame
+ *   (pn_drain_view) is the queue head and contiguous.
  * - TCP: every control block in use keeps snd_una <= snd_nxt <= snd_max
  *   (RFC 9293 3.3.1, modulo 2^32) and its byte queues hold exactly nch
  *   chunks covering head_off + len bytes; the chunks of all queues add up to
@@ -181,6 +184,19 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
         FAIL("egress: egress_pkts/egress_bytes disagree with the queue");
     if (n > s->cfg.egress_max_pkts || bytes > s->cfg.egress_max_bytes)
         FAIL("egress: queue above its bound");
+    if (s->drain_viewed && (s->eg_head == NULL || s->eg_head->len != s->eg_head->tot_len))
+        FAIL("egress: a viewed frame that is not a contiguous queue head");
+
+    /* the zero-copy inject buffer: one empty RX segment, held alone */
+    if (s->inj_buf != NULL) {
+        const pni_buf *b = s->inj_buf;
+        if (!seg_live(s, b) || seg_id(s, b) >= rx->count)
+            FAIL("inject: the held buffer is free or not a receive buffer");
+        if (b->next != NULL || b->qnext != NULL || b->len != 0 || b->tot_len != 0 || b->off != 0)
+            FAIL("inject: the held buffer is not one empty segment");
+        if (w.cnt != NULL)
+            w.cnt[seg_id(s, b)]++;
+    }
 
     /* neighbour hold queues */
     const pni_pool *np = &s->pool[PN_POOL_NEIGH];

@@ -41,6 +41,14 @@
 #define PNI_NOINLINE
 #endif
 
+/* Inline a small static helper shared by two public calls, whose
+ * out-of-line call would cost each per-packet call a frame. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PNI_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define PNI_ALWAYS_INLINE inline
+#endif
+
 #define PNI_ALIGN 16
 #define PNI_STAT(s, name) ((s)->stats.name++)
 
@@ -361,6 +369,11 @@ struct pn_stack {
     /* egress queue, drop-tail */
     pni_buf *eg_head;
     pni_buf *eg_tail;
+    uint8_t drain_viewed;  /* pn_drain_view showed eg_head to the caller;
+                              pn_drain_release (or pn_drain_raw) pops it */
+    /* zero-copy inject: the RX buffer handed out by pn_inject_buf, held
+       (len 0, counted in the RX pool) until pn_inject_commit/_cancel */
+    pni_buf *inj_buf;
 
     /* routing */
     pni_route_ent routes[PN_MAX_ADDRS + PN_MAX_ROUTES];

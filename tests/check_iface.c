@@ -1,6 +1,8 @@
 /*
  * check_iface.c -- link-layer filtering, 802.1Q, bare-IP medium, hooks at
- * all four points (accept and drop, counted), taps in and out.
+ * all four points (accept and drop, counted), taps in and out, and the
+ * zero-copy device calls (pn_drain_view/_release, pn_inject_buf/_commit/
+ * _cancel) against their copying twins pn_drain_raw and pn_inject_raw.
  */
 #include <string.h>
 
@@ -254,6 +256,477 @@ START_TEST(test_iface_taps_see_every_frame_in_and_out)
 }
 END_TEST
 
+/* ---- zero-copy device calls ---- */
+
+/* Every counter and pool figure of a equals b's. */
+static void
+same_stats(const pn_stack *a, const pn_stack *b)
+{
+    const pn_stats *x = pn_stats_get(a), *y = pn_stats_get(b);
+    const uint64_t *u = (const uint64_t *)x, *v = (const uint64_t *)y;
+    for (size_t i = 0; i < pn_stats_count(); i++)
+        ck_assert_msg(u[i] == v[i], "counter %s: %llu vs %llu", pn_stats_name(i),
+                      (unsigned long long)u[i], (unsigned long long)v[i]);
+    ck_assert_mem_eq(x->pool, y->pool, sizeof x->pool);
+    ck_assert_uint_eq(x->egress_pkts, y->egress_pkts);
+    ck_assert_uint_eq(x->egress_bytes, y->egress_bytes);
+}
+
+/* Drain s1 with pn_drain_raw and s2 with pn_drain_view + pn_drain_release
+ * until both are empty, asserting the same frames in the same order and
+ * the same counters after each. Returns the frames drained. */
+static int
+drain_both(pn_stack *s1, pn_stack *s2)
+{
+    int frames = 0;
+    for (;;) {
+        size_t peek = pn_drain_peek(s2);
+        int k1 = pn_drain_raw(s1, out, sizeof out);
+        const uint8_t *f = (const uint8_t *)"x", *f2 = NULL;
+        int k2 = pn_drain_view(s2, &f);
+        ck_assert_int_eq(k2, k1);
+        ck_assert_uint_eq((size_t)k2, peek);
+        if (k1 == 0) {
+            ck_assert_ptr_null(f);
+            ck_assert_int_eq(pn_drain_release(s2), PN_ENOENT);
+            break;
+        }
+        ck_assert_mem_eq(f, out, (size_t)k1);
+        /* a second view: the same frame, in place, nothing counted */
+        ck_assert_int_eq(pn_drain_view(s2, &f2), k2);
+        ck_assert_ptr_eq(f2, f);
+        ck_assert_uint_eq(pn_stats_get(s2)->frames_out + 1, pn_stats_get(s1)->frames_out);
+        ck_assert_int_eq(pn_drain_release(s2), 0);
+        ck_assert_int_eq(pn_drain_release(s2), PN_ENOENT); /* no double pop */
+        same_stats(s1, s2);
+        frames++;
+    }
+    return frames;
+}
+
+/* An echo request of 200 ICMP bytes in two IP fragments from P. Writes
+ * the fragments to f1 and f2, their lengths to n1 and n2. */
+static void
+frag_ping(uint8_t *f1, size_t *n1, uint8_t *f2, size_t *n2)
+{
+    uint8_t data[192], icmp[256];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 3 + 1);
+    pn_tf_ip h = {NULL, NULL, {10, 0, 0, 2}, {10, 0, 0, 1}, 1, 64, 0, 9, 0, 0};
+    size_t n = pn_tf_icmp(icmp, &h, 8, 0, 0x00070001u, data, sizeof data);
+    ck_assert_uint_eq(n, 20 + 200);
+    pn_tf_ip e = {MAC_A, MAC_P, {10, 0, 0, 2}, {10, 0, 0, 1}, 1, 64, 0, 9, 0x2000, 0};
+    *n1 = pn_tf_ip4(f1, &e, icmp + 20, 96); /* MF, offset 0 */
+    e.frag = 96 / 8;
+    *n2 = pn_tf_ip4(f2, &e, icmp + 20 + 96, 104);
+}
+
+typedef struct zc_tap {
+    int in, out;
+    size_t in_bytes, out_bytes;
+} zc_tap;
+
+static void
+zc_tap_fn(void *user, int dir, uint64_t now, const pn_pktview *v)
+{
+    (void)now;
+    zc_tap *t = user;
+    if (dir == PN_TAP_IN) {
+        t->in++;
+        t->in_bytes += v->tot_len;
+    } else {
+        t->out++;
+        t->out_bytes += v->tot_len;
+    }
+}
+
+START_TEST(test_iface_drain_view_release_equals_drain_raw)
+{
+    zc_tap t1, t2;
+    memset(&t1, 0, sizeof t1);
+    memset(&t2, 0, sizeof t2);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.tap = zc_tap_fn;
+    c.tap_user = &t1;
+    pn_test_node A1, A2;
+    pn_stack *s1 = pn_test_node_new(&A1, &c);
+    c.tap_user = &t2;
+    pn_stack *s2 = pn_test_node_new(&A2, &c);
+    int frames = 0;
+
+    /* ARP request, echo request: one reply each */
+    size_t n = pn_tf_arp(fr, 1, pn_tf_bcast, MAC_P, IP_P, ZERO6, IP_A);
+    pn_inject_raw(s1, fr, n, 1);
+    pn_inject_raw(s2, fr, n, 1);
+    frames += drain_both(s1, s2);
+    n = ping(MAC_A, IP_A);
+    pn_inject_raw(s1, fr, n, 2);
+    pn_inject_raw(s2, fr, n, 2);
+    frames += drain_both(s1, s2);
+
+    /* UDP datagrams: several frames queued, drained in order */
+    int u1 = pn_udp_open(s1), u2 = pn_udp_open(s2);
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 9};
+    for (int i = 1; i <= 5; i++) {
+        ck_assert_int_eq(pn_udp_sendto(s1, u1, fr, (size_t)i * 100, &to, 3), i * 100);
+        ck_assert_int_eq(pn_udp_sendto(s2, u2, fr, (size_t)i * 100, &to, 3), i * 100);
+    }
+    frames += drain_both(s1, s2);
+
+    ck_assert_int_eq(frames, 1 + 1 + 5);
+    /* taps: each frame once per direction, the same on both */
+    ck_assert_int_eq(t2.out, frames);
+    ck_assert_int_eq(t1.out, t2.out);
+    ck_assert_uint_eq(t1.out_bytes, t2.out_bytes);
+    ck_assert_uint_eq(t1.in, t2.in);
+    ck_assert_uint_eq(A1.tap_out, A2.tap_out);
+    ck_assert_uint_eq(pn_stats_get(s2)->bytes_out, t2.out_bytes);
+    pn_udp_close(s1, u1);
+    pn_udp_close(s2, u2);
+    same_stats(s1, s2);
+    finish(&A1);
+    finish(&A2);
+}
+END_TEST
+
+START_TEST(test_iface_drain_view_chained_frame_made_contiguous)
+{
+    /* cfg.buf_size 256: a 200-byte datagram (94 bytes of headroom) is
+     * allocated as a chain of two buffers, and leaves as a 228-byte frame
+     * that fits one buffer: the view makes it contiguous in place. */
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.medium = PN_MEDIUM_IP;
+    c.buf_size = 256;
+    pn_test_node A1, A2;
+    pn_stack *s1 = pn_test_node_new(&A1, &c);
+    pn_stack *s2 = pn_test_node_new(&A2, &c);
+    int u1 = pn_udp_open(s1), u2 = pn_udp_open(s2);
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 9};
+    for (size_t i = 0; i < 200; i++)
+        fr[i] = (uint8_t)(i * 5 + 3);
+    ck_assert_int_eq(pn_udp_sendto(s1, u1, fr, 200, &to, 1), 200);
+    ck_assert_int_eq(pn_udp_sendto(s2, u2, fr, 200, &to, 1), 200);
+    ck_assert_int_eq(pn_udp_sendto(s1, u1, fr, 100, &to, 1), 100);
+    ck_assert_int_eq(pn_udp_sendto(s2, u2, fr, 100, &to, 1), 100);
+    ck_assert_uint_eq(pn_stats_get(s2)->pool[PN_POOL_TXBUF].used, 3);
+    const uint8_t *f;
+    ck_assert_int_eq(pn_drain_view(s2, &f), 228);
+    ck_assert_uint_eq(pn_stats_get(s2)->pool[PN_POOL_TXBUF].used, 2);
+    ck_assert_uint_eq(pn_stats_get(s2)->egress_pkts, 2); /* still queued */
+    ck_assert_uint_eq(pn_stats_get(s2)->egress_bytes, 228 + 128);
+    ck_assert_mem_eq(f + 28, fr, 200);
+    ck_assert_int_eq(drain_both(s1, s2), 2);
+    pn_udp_close(s1, u1);
+    pn_udp_close(s2, u2);
+    same_stats(s1, s2);
+    finish(&A1);
+    finish(&A2);
+}
+END_TEST
+
+START_TEST(test_iface_drain_view_misuse_harmless)
+{
+    pn_config c;
+    pn_test_config(&c, 1);
+    pn_test_node A;
+    pn_stack *s = pn_test_node_new(&A, &c);
+    const uint8_t *f = (const uint8_t *)"x";
+    ck_assert_int_eq(pn_drain_view(NULL, &f), PN_EINVAL);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(pn_drain_view(s, NULL), PN_EINVAL);
+    ck_assert_int_eq(pn_drain_release(NULL), PN_EINVAL);
+    ck_assert_int_eq(pn_drain_release(s), PN_ENOENT); /* nothing viewed */
+    ck_assert_int_eq(pn_drain_view(s, &f), 0);       /* nothing queued */
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(pn_drain_release(s), PN_ENOENT);
+
+    /* two frames queued; release before any view drops nothing */
+    pn_inject_raw(s, fr, pn_tf_arp(fr, 1, pn_tf_bcast, MAC_P, IP_P, ZERO6, IP_A), 1);
+    size_t n = ping(MAC_A, IP_A);
+    pn_inject_raw(s, fr, n, 2);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 2);
+    ck_assert_int_eq(pn_drain_release(s), PN_ENOENT);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 2);
+    ck_assert_uint_eq(pn_stats_get(s)->frames_out, 0);
+
+    /* view, then pn_drain_raw pops the viewed frame: release is refused
+     * and the second frame stays queued */
+    int k = pn_drain_view(s, &f);
+    ck_assert_int_eq(k, 42);
+    ck_assert_int_eq(pn_drain_raw(s, out, sizeof out), 42);
+    ck_assert_int_eq(pn_drain_release(s), PN_ENOENT);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 1);
+
+    /* a viewed frame stays in place across other calls that queue more */
+    k = pn_drain_view(s, &f);
+    ck_assert_int_eq(k, (int)n);
+    uint8_t copy[256];
+    memcpy(copy, f, (size_t)k);
+    pn_inject_raw(s, fr, n, 3); /* another echo reply queued behind */
+    pn_poll(s, 4);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 2);
+    ck_assert_mem_eq(f, copy, (size_t)k);
+    const uint8_t *f2;
+    ck_assert_int_eq(pn_drain_view(s, &f2), k);
+    ck_assert_ptr_eq(f2, f);
+    ck_assert_int_eq(pn_drain_release(s), 0);
+    ck_assert_uint_eq(pn_stats_get(s)->frames_out, 2);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 1);
+    /* pn_drain_raw with a cap too small keeps the frame, view still works */
+    ck_assert_int_eq(pn_drain_raw(s, out, 10), PN_ENOSPC);
+    ck_assert_uint_eq(pn_stats_get(s)->drain_nospc, 1);
+    ck_assert_int_eq(pn_drain_view(s, &f), (int)n);
+    ck_assert_int_eq(pn_drain_release(s), 0);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 0);
+    finish(&A);
+}
+END_TEST
+
+START_TEST(test_iface_drain_view_frame_longer_than_a_buffer)
+{
+    /* cfg.buf_size below the MTU: a 1000-byte datagram leaves as a chain
+     * longer than one buffer, which cannot be viewed in place */
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.medium = PN_MEDIUM_IP;
+    c.buf_size = 256;
+    pn_test_node A;
+    pn_stack *s = pn_test_node_new(&A, &c);
+    int u = pn_udp_open(s);
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 9};
+    ck_assert_int_eq(pn_udp_sendto(s, u, fr, 1000, &to, 1), 1000);
+    ck_assert_int_eq(pn_udp_sendto(s, u, fr, 100, &to, 1), 100);
+    const uint8_t *f = (const uint8_t *)"x";
+    ck_assert_int_eq(pn_drain_view(s, &f), PN_EMSGSIZE);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(pn_drain_release(s), PN_ENOENT);
+    ck_assert_uint_eq(pn_stats_get(s)->egress_pkts, 2);
+    ck_assert_int_eq(pn_drain_raw(s, out, sizeof out), 1028);
+    ck_assert_int_eq(pn_drain_view(s, &f), 128);
+    ck_assert_int_eq(pn_drain_release(s), 0);
+    ck_assert_uint_eq(pn_stats_get(s)->frames_out, 2);
+    pn_udp_close(s, u);
+    finish(&A);
+}
+END_TEST
+
+/* Inject frame[0..len) into s2 through pn_inject_buf + pn_inject_commit. */
+static int
+inject_zc(pn_stack *s, const uint8_t *frame, size_t len, uint64_t now)
+{
+    uint8_t *b = NULL;
+    int cap = pn_inject_buf(s, &b);
+    ck_assert_int_gt(cap, 0);
+    ck_assert_ptr_nonnull(b);
+    memcpy(b, frame, len < (size_t)cap ? len : (size_t)cap);
+    return pn_inject_commit(s, len, now);
+}
+
+START_TEST(test_iface_inject_buf_commit_equals_inject_raw)
+{
+    zc_tap t1, t2;
+    memset(&t1, 0, sizeof t1);
+    memset(&t2, 0, sizeof t2);
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.tap = zc_tap_fn;
+    c.tap_user = &t1;
+    pn_test_node A1, A2;
+    pn_stack *s1 = pn_test_node_new(&A1, &c);
+    c.tap_user = &t2;
+    pn_stack *s2 = pn_test_node_new(&A2, &c);
+
+    uint8_t *b = NULL, *b2 = NULL;
+    ck_assert_int_eq(pn_inject_buf(s2, &b), 1500 + 18);
+    ck_assert_int_eq(pn_inject_buf(s2, &b2), 1500 + 18); /* the same one */
+    ck_assert_ptr_eq(b, b2);
+    ck_assert_uint_eq(pn_stats_get(s2)->pool[PN_POOL_RXBUF].used, 1);
+    ck_assert_int_eq(pn_inject_cancel(s2), 0);
+
+    const uint8_t other[6] = {2, 0, 0, 0, 0, 9};
+    uint8_t g1[256], g2[256];
+    size_t m1, m2;
+    frag_ping(g1, &m1, g2, &m2);
+    struct {
+        const uint8_t *p;
+        size_t n;
+    } in[8];
+    size_t nin = 0;
+    static uint8_t f[8][2048];
+    size_t k = pn_tf_arp(f[nin], 1, pn_tf_bcast, MAC_P, IP_P, ZERO6, IP_A);
+    in[nin].p = f[nin], in[nin].n = k, nin++;
+    k = ping(MAC_A, IP_A);
+    memcpy(f[nin], fr, k);
+    in[nin].p = f[nin], in[nin].n = k, nin++;
+    k = ping(other, IP_A); /* not for us: counted */
+    memcpy(f[nin], fr, k);
+    in[nin].p = f[nin], in[nin].n = k, nin++;
+    in[nin].p = fr, in[nin].n = 10, nin++; /* runt: counted eth_bad_len */
+    in[nin].p = g1, in[nin].n = m1, nin++;
+    in[nin].p = g2, in[nin].n = m2, nin++;
+    memset(f[nin], 0, 1519);
+    in[nin].p = f[nin], in[nin].n = 1519, nin++; /* too big: PN_EMSGSIZE */
+    for (size_t i = 0; i < nin; i++) {
+        int r1 = pn_inject_raw(s1, in[i].p, in[i].n, 10 + i);
+        int r2 = inject_zc(s2, in[i].p, in[i].n, 10 + i);
+        ck_assert_int_eq(r2, r1);
+        ck_assert_int_eq(r1, in[i].n > 1518 ? PN_EMSGSIZE : 0);
+        ck_assert_int_eq(pn_inject_cancel(s2), PN_ENOENT); /* given back */
+        same_stats(s1, s2);
+        while ((r1 = pn_drain_raw(s1, out, sizeof out)) > 0) {
+            ck_assert_int_eq(pn_drain_raw(s2, fr + 2048, 2048), r1);
+            ck_assert_mem_eq(fr + 2048, out, (size_t)r1);
+        }
+        ck_assert_int_eq(pn_drain_peek(s2), 0);
+        same_stats(s1, s2);
+    }
+    const pn_stats *st = pn_stats_get(s2);
+    ck_assert_uint_eq(st->frames_in, nin - 1);
+    ck_assert_uint_eq(st->inject_too_big, 1);
+    ck_assert_uint_eq(st->eth_not_for_us, 1);
+    ck_assert_uint_eq(st->eth_bad_len, 1);
+    ck_assert_uint_eq(st->icmp_echo_tx, 2);
+    ck_assert_int_eq(t2.in, (int)nin - 1); /* the IN tap: each frame once */
+    ck_assert_int_eq(t1.in, t2.in);
+    ck_assert_uint_eq(t1.in_bytes, t2.in_bytes);
+    ck_assert_uint_eq(t2.in_bytes, st->bytes_in);
+    ck_assert_uint_eq(A2.tap_in, A1.tap_in);
+    finish(&A1);
+    finish(&A2);
+}
+END_TEST
+
+START_TEST(test_iface_inject_buf_misuse_and_no_leak)
+{
+    pn_config c;
+    pn_test_config(&c, 1);
+    pn_test_node A;
+    pn_stack *s = pn_test_node_new(&A, &c);
+    const pn_stats *st = pn_stats_get(s);
+    uint8_t *b = (uint8_t *)fr;
+    ck_assert_int_eq(pn_inject_buf(NULL, &b), PN_EINVAL);
+    ck_assert_ptr_null(b);
+    ck_assert_int_eq(pn_inject_buf(s, NULL), PN_EINVAL);
+    ck_assert_int_eq(pn_inject_commit(NULL, 10, 1), PN_EINVAL);
+    ck_assert_int_eq(pn_inject_cancel(NULL), PN_EINVAL);
+    ck_assert_int_eq(pn_inject_commit(s, 42, 1), PN_ENOENT); /* nothing held */
+    ck_assert_int_eq(pn_inject_cancel(s), PN_ENOENT);
+    ck_assert_uint_eq(st->frames_in, 0);
+
+    /* a held buffer is one RX buffer, whatever the caller does */
+    int cap = pn_inject_buf(s, &b);
+    ck_assert_int_eq(cap, 1518);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 1);
+    size_t n = pn_tf_arp(b, 1, pn_tf_bcast, MAC_P, IP_P, ZERO6, IP_A);
+    ck_assert_int_eq(pn_inject_commit(s, 0, 1), PN_EINVAL); /* kept */
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 1);
+    /* pn_inject_raw meanwhile uses another buffer; the held one is intact */
+    pn_inject_raw(s, fr, ping(MAC_P, IP_A), 1);
+    ck_assert_uint_eq(st->eth_not_for_us, 1);
+    uint8_t *b2;
+    ck_assert_int_eq(pn_inject_buf(s, &b2), cap);
+    ck_assert_ptr_eq(b2, b);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 1);
+    ck_assert_int_eq(pn_inject_commit(s, n, 2), 0);
+    ck_assert_uint_eq(st->arp_req_rx, 1);
+    ck_assert_uint_eq(st->frames_in, 2);
+    ck_assert_int_eq(pn_inject_commit(s, n, 2), PN_ENOENT); /* no double commit */
+    ck_assert_uint_eq(st->frames_in, 2);
+    pn_test_drain_all(s);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 0);
+
+    /* a buffer obtained and never committed: held in the one slot, not
+     * lost; repeated pn_inject_buf calls take no more; cancel returns it */
+    uint32_t failed = st->pool[PN_POOL_RXBUF].failed;
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(pn_inject_buf(s, &b), cap);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 1);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].failed, failed);
+    pn_poll(s, 5000000);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 1);
+    ck_assert_int_eq(pn_inject_cancel(s), 0);
+    ck_assert_int_eq(pn_inject_cancel(s), PN_ENOENT);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 0);
+
+    /* a commit above the capacity: counted as pn_inject_raw counts a frame
+     * above the MTU, and the buffer goes back */
+    ck_assert_int_eq(pn_inject_buf(s, &b), cap);
+    ck_assert_int_eq(pn_inject_commit(s, (size_t)cap + 1, 3), PN_EMSGSIZE);
+    ck_assert_uint_eq(st->inject_too_big, 1);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 0);
+    ck_assert_int_eq(pn_inject_cancel(s), PN_ENOENT);
+    finish(&A);
+}
+END_TEST
+
+START_TEST(test_iface_inject_buf_small_buffers_cap_is_one_buffer)
+{
+    /* cfg.buf_size below the MTU: the buffer takes one block; a longer
+     * frame is refused there (pn_inject_raw still takes it, chained) */
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.medium = PN_MEDIUM_IP;
+    c.buf_size = 256;
+    pn_test_node A;
+    pn_stack *s = pn_test_node_new(&A, &c);
+    uint8_t *b;
+    ck_assert_int_eq(pn_inject_buf(s, &b), 256);
+    pn_tf_ip h = {NULL, NULL, {10, 0, 0, 2}, {10, 0, 0, 1}, 1, 64, 0, 3, 0, 0};
+    uint8_t data[400] = {0};
+    size_t n = pn_tf_icmp(fr, &h, 8, 0, 0x00050001u, data, sizeof data);
+    ck_assert_int_eq(pn_inject_commit(s, n, 1), PN_EMSGSIZE);
+    ck_assert_uint_eq(pn_stats_get(s)->inject_too_big, 1);
+    ck_assert_int_eq(pn_inject_raw(s, fr, n, 1), 0);
+    ck_assert_uint_eq(pn_stats_get(s)->icmp_echo_tx, 1);
+    n = pn_tf_icmp(fr, &h, 8, 0, 0x00050002u, data, 100);
+    ck_assert_int_eq(pn_inject_buf(s, &b), 256);
+    memcpy(b, fr, n);
+    ck_assert_int_eq(pn_inject_commit(s, n, 2), 0);
+    ck_assert_uint_eq(pn_stats_get(s)->icmp_echo_tx, 2);
+    finish(&A);
+}
+END_TEST
+
+START_TEST(test_iface_inject_buf_no_buffer_counted)
+{
+    /* two receive buffers, both held by a UDP receive queue */
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.medium = PN_MEDIUM_IP;
+    c.rx_bufs = 2;
+    pn_test_node A;
+    pn_stack *s = pn_test_node_new(&A, &c);
+    const pn_stats *st = pn_stats_get(s);
+    int u = pn_udp_open(s);
+    pn_sockaddr me = {PN_IP4(10, 0, 0, 1), 7000};
+    ck_assert_int_eq(pn_udp_bind(s, u, &me), 0);
+    pn_tf_ip h = {NULL, NULL, {10, 0, 0, 2}, {10, 0, 0, 1}, 17, 64, 0, 3, 0, 0};
+    size_t n = pn_tf_udp(fr, &h, 5000, 7000, "hi", 2, 0);
+    ck_assert_int_eq(inject_zc(s, fr, n, 1), 0);
+    ck_assert_int_eq(inject_zc(s, fr, n, 1), 0);
+    ck_assert_uint_eq(st->udp_rx, 2);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 2);
+    uint8_t *b = (uint8_t *)fr;
+    ck_assert_int_eq(pn_inject_buf(s, &b), PN_ENOBUFS);
+    ck_assert_ptr_null(b);
+    ck_assert_uint_eq(st->inject_nobufs, 1);
+    ck_assert_uint_eq(st->rx_nobufs, 1);
+    ck_assert_int_eq(pn_inject_commit(s, n, 2), PN_ENOENT);
+    ck_assert_int_eq(pn_inject_raw(s, fr, n, 2), PN_ENOBUFS); /* counted alike */
+    ck_assert_uint_eq(st->inject_nobufs, 2);
+    ck_assert_uint_eq(st->rx_nobufs, 2);
+    uint8_t got[16];
+    ck_assert_int_eq(pn_udp_recvfrom(s, u, got, sizeof got, NULL), 2);
+    ck_assert_int_gt(pn_inject_buf(s, &b), 0);
+    ck_assert_int_eq(pn_inject_cancel(s), 0);
+    ck_assert_int_eq(pn_udp_recvfrom(s, u, got, sizeof got, NULL), 2);
+    pn_udp_close(s, u);
+    finish(&A);
+}
+END_TEST
+
 Suite *
 iface_suite(void)
 {
@@ -266,6 +739,14 @@ iface_suite(void)
     tcase_add_test(tc, test_iface_hooks_all_points_accept_and_drop_counted);
     tcase_add_test(tc, test_iface_hook_mask_limits_points);
     tcase_add_test(tc, test_iface_taps_see_every_frame_in_and_out);
+    tcase_add_test(tc, test_iface_drain_view_release_equals_drain_raw);
+    tcase_add_test(tc, test_iface_drain_view_chained_frame_made_contiguous);
+    tcase_add_test(tc, test_iface_drain_view_misuse_harmless);
+    tcase_add_test(tc, test_iface_drain_view_frame_longer_than_a_buffer);
+    tcase_add_test(tc, test_iface_inject_buf_commit_equals_inject_raw);
+    tcase_add_test(tc, test_iface_inject_buf_misuse_and_no_leak);
+    tcase_add_test(tc, test_iface_inject_buf_small_buffers_cap_is_one_buffer);
+    tcase_add_test(tc, test_iface_inject_buf_no_buffer_counted);
     suite_add_tcase(s, tc);
     return s;
 }
