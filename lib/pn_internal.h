@@ -602,6 +602,12 @@ int pni_icmp_rate_ok(pn_stack *s);
 
 /* pkt data = IP header (hlen bytes) + UDP. Consumes pkt. */
 void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
+/* The receive fast path's UDP half (lib/ip4.c rx_fast): pkt is one
+ * segment holding a checked 20-byte IPv4 header and the UDP datagram r
+ * describes, unicast to one of our addresses. Queues it and returns 1
+ * when a bound socket takes it with room to spare; else returns 0 having
+ * changed nothing (the general path then decides). */
+int pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r);
 /* Free the slot of a closed socket whose last charged buffer left. */
 void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
 /* A transmitted buffer charged to a UDP socket left the stack. Inline:
