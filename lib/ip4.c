@@ -17,7 +17,9 @@
  *   only reads the header, and the chain holds tot_len bytes.
  * - IP options are validated and then ignored (RFC 1122 3.2.1.8 lets a
  *   host pass them up; no option changes what we do).
- * - Receive fast path (rx_fast): the common datagram -- one segment, a
+ * - Receive fast path (pni_ip4_rx_fast, tried by lib/iface.c for an
+ *   Ethernet frame whose IPv4 protocol byte says UDP, so TCP pays one
+ *   compare): the common datagram -- one segment, a
  *   20-byte header, not a fragment, UDP, both checksums right
  *   (pni_wire_ip4_udp_fast), a good source, unicast to one of our
  *   addresses, no PRE_ROUTING or LOCAL_IN hook installed, a bound socket
@@ -118,7 +120,7 @@ count_bad(pn_stack *s, int err)
     }
 }
 
-static int
+static PNI_ALWAYS_INLINE int
 src_ok(const pn_stack *s, const uint8_t a[4])
 {
     /* 0.0.0.0 is allowed: a host configuring itself (DHCP) sends from it. */
@@ -135,15 +137,15 @@ dst_ok(const pn_stack *s, const uint8_t a[4])
 
 #define HOOKS_IN ((1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN))
 
-/* The receive fast path (see the notes): 1 when it queued pkt, 0 when
- * nothing was done and the general path must run. */
-static PNI_ALWAYS_INLINE int
-rx_fast(pn_stack *s, pni_buf *pkt)
+/* see pn_internal.h */
+int
+pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 {
 #if PN_HAVE_UDP
-    if (pkt->next != NULL || (s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0))
-        return 0;
     const uint8_t *p = pni_buf_data(pkt);
+    if (pkt->len < PNI_IP4_HLEN + PNI_UDP_HLEN || p[9] != PNI_IPPROTO_UDP || pkt->next != NULL ||
+        (s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0))
+        return 0;
     pni_udp_repr u;
     if (pni_wire_ip4_udp_fast(p, pkt->len, &u) != 0 || !src_ok(s, p + 12) ||
         !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
@@ -161,8 +163,6 @@ rx_fast(pn_stack *s, pni_buf *pkt)
 void
 pni_ip4_input(pn_stack *s, pni_buf *pkt)
 {
-    if (rx_fast(s, pkt))
-        return;
     pni_ip4_repr ip;
     PNI_STAT(s, ip4_rx);
     size_t want = pkt->tot_len < PNI_IP4_MAX_HLEN ? pkt->tot_len : PNI_IP4_MAX_HLEN;
