@@ -213,6 +213,28 @@ pni_wire_ip4_udp_fast(const uint8_t *p, size_t len, pni_udp_repr *r)
         return -1;
     uint16_t csum = pni_be16(u + 6);
 #ifndef PN_FUZZ_NO_CSUM
+#if PNI_CS_WIDE
+    if (csum != 0 && ulen <= PNI_CSUM_SHORT_MAX) {
+        /* RFC 768: the pseudo-header and the datagram sum to all ones,
+         * i.e. (as for the IP header above) to 0 modulo 0xffff, in any
+         * host order. The pseudo-header's words lie on the wire already:
+         * source and destination are p[12..20), and zero, protocol and
+         * UDP length are the bytes {0, 17, u[4], u[5]}; each is added at
+         * an even offset from u, as its words' positions require. */
+        uint64_t a = 0, c = 0, v;
+        pni_csum_short_acc(u, ulen, &a, &c);
+        memcpy(&v, p + 12, 8);
+        a += v;
+        c += a < v;
+        const uint8_t pl[4] = {0, PNI_IPPROTO_UDP, u[4], u[5]};
+        uint32_t v4;
+        memcpy(&v4, pl, 4);
+        a += v4;
+        c += a < v4;
+        if ((a % 0xffff + c) % 0xffff != 0)
+            return -1;
+    } else
+#endif
     if (csum != 0) { /* as pni_wire_udp_parse: RFC 768, RFC 1122 4.1.3.4 */
         uint32_t s = pni_csum_pseudo4_short(p + 12, p + 16, PNI_IPPROTO_UDP, (uint32_t)ulen);
         s += ulen <= PNI_CSUM_SHORT_MAX ? pni_csum_short(u, ulen)
