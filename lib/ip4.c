@@ -17,9 +17,13 @@
  *   only reads the header, and the chain holds tot_len bytes.
  * - IP options are validated and then ignored (RFC 1122 3.2.1.8 lets a
  *   host pass them up; no option changes what we do).
- * - Receive fast path (pni_ip4_rx_fast, tried by lib/iface.c for an
- *   Ethernet frame whose IPv4 protocol byte says UDP, so TCP pays one
- *   compare): the common datagram -- one segment, a
+ * - Receive fast path (pni_ip4_rx_fast, tried by lib/iface.c for a frame
+ *   whose IPv4 protocol byte says UDP or TCP). For TCP it is the general
+ *   path's outcome for a one-segment datagram with a 20-byte header, not
+ *   a fragment, a good source, unicast to one of our addresses, and no
+ *   PRE_ROUTING or LOCAL_IN hook: pni_wire_ip4_parse20 (the general
+ *   parser's checks and repr for that layout), padding trimmed, ip4_rx,
+ *   pni_tcp_input with the same repr. For UDP it goes further: the common datagram -- one segment, a
  *   20-byte header, not a fragment, UDP, both checksums right
  *   (pni_wire_ip4_udp_fast), a good source, unicast to one of our
  *   addresses, no PRE_ROUTING or LOCAL_IN hook installed, a bound socket
@@ -141,22 +145,33 @@ dst_ok(const pn_stack *s, const uint8_t a[4])
 int
 pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 {
-#if PN_HAVE_UDP
     const uint8_t *p = pni_buf_data(pkt);
-    if (pkt->len < PNI_IP4_HLEN + PNI_UDP_HLEN || p[9] != PNI_IPPROTO_UDP || pkt->next != NULL ||
+    if (pkt->len < PNI_IP4_HLEN || pkt->next != NULL ||
         (s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0))
         return 0;
-    pni_udp_repr u;
-    if (pni_wire_ip4_udp_fast(p, pkt->len, &u) != 0 || !src_ok(s, p + 12) ||
-        !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
+#if PN_HAVE_UDP
+    if (p[9] == PNI_IPPROTO_UDP) {
+        pni_udp_repr u;
+        if (pni_wire_ip4_udp_fast(p, pkt->len, &u) != 0 || !src_ok(s, p + 12) ||
+            !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
+            return 0;
+        PNI_STAT(s, ip4_rx);
+        return 1;
+    }
+#endif
+    /* TCP: the general path's outcome without its detours, the same repr
+     * handed to the same transport input. */
+    pni_ip4_repr ip;
+    if (p[9] != PNI_IPPROTO_TCP || pni_wire_ip4_parse20(p, pkt->len, &ip) != 0 ||
+        !src_ok(s, ip.src) || !pni_ip4_is_local(s, ip.dst))
         return 0;
     PNI_STAT(s, ip4_rx);
+    if (ip.tot_len < pkt->len) { /* link padding: pni_buf_trim's result for one segment */
+        pkt->len = ip.tot_len;
+        pkt->tot_len = ip.tot_len;
+    }
+    pni_tcp_input(s, pkt, &ip);
     return 1;
-#else
-    (void)s;
-    (void)pkt;
-    return 0;
-#endif
 }
 
 /* see pn_internal.h */

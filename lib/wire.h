@@ -201,6 +201,11 @@ typedef struct pni_ip4_repr {
  * beyond 65535 (BADFIELD). Reserved flag bit set: BADFIELD. */
 int pni_wire_ip4_check(const uint8_t *p, size_t len);
 int pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r);
+/* pni_wire_ip4_parse for the receive fast path's layout only: 0 with r
+ * filled exactly as pni_wire_ip4_parse fills it when p..len has a 20-byte
+ * header, is not a fragment (RF, MF, offset zero) and passes every check;
+ * -1 for anything else, left to pni_wire_ip4_parse to judge and count. */
+int pni_wire_ip4_parse20(const uint8_t *p, size_t len, pni_ip4_repr *r);
 /* Writes r->hlen bytes (20 + opt_len rounded up to 4, padded with EOL) and
  * the header checksum; r->csum is ignored. */
 size_t pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap);
