@@ -12,6 +12,7 @@
  */
 #include "pn_features.h"
 #include "pn_internal.h"
+#include "tcp.h" /* pn_next_deadline reads the timer heap's top */
 
 #define MAX_POOL_OBJS (1u << 20)
 
@@ -443,13 +444,25 @@ pn_next_deadline(const pn_stack *s)
 {
     if (s == NULL)
         return PN_TIME_NEVER;
-    uint64_t d = pni_neigh_deadline(s);
-    uint64_t r = pni_reass_deadline(s);
-    uint64_t t = pni_tcp_deadline(s);
-    if (r < d)
-        d = r;
-    if (t < d)
-        d = t;
+    /* The three modules' own deadline functions, read in place: each is
+     * an aggregate kept exact by its module (the neighbour minimum, the
+     * oldest reassembly slot, the TCP timer heap's top), so this is a few
+     * loads instead of three calls (bench W2 asks twice per datagram).
+     * A module compiled out (pn_features.h) has no deadline. */
+#ifdef PN_DEBUG
+    uint64_t d = pni_neigh_deadline(s); /* its consistency assertion */
+#else
+    uint64_t d = s->neigh_dirty ? pni_neigh_deadline(s) : s->neigh_next;
+#endif
+#if PN_HAVE_FRAG
+    if (s->reass_oldest != NULL && s->reass_oldest->deadline < d)
+        d = s->reass_oldest->deadline;
+#endif
+#if PN_HAVE_TCP
+    const struct pni_tcp *tp = s->tcp;
+    if (tp != NULL && tp->hn != 0 && tp->hkey[0] < d)
+        d = tp->hkey[0];
+#endif
     return d;
 }
 

@@ -65,12 +65,14 @@ pni_cs_finish(uint64_t a, uint64_t c)
 }
 #endif
 
-/* Partial sum of p[0..len), as pni_csum_partial(p, len, 0) modulo 0xffff. */
-static inline uint16_t
-pni_csum_short(const uint8_t *p, size_t len)
-{
 #if PNI_CS_WIDE
-    uint64_t a = 0, c = 0, w;
+/* Add p[0..len) to the host-order accumulator *pa with carry count *pc,
+ * the loop of pni_csum_short: the sum is *pa + *pc (2^64 is 1 modulo
+ * 0xffff), in host byte order (see the notes). */
+static inline void
+pni_csum_short_acc(const uint8_t *p, size_t len, uint64_t *pa, uint64_t *pc)
+{
+    uint64_t a = *pa, c = *pc, w;
     while (len >= 32) { /* four groups a turn: less loop overhead */
         memcpy(&w, p, 8);
         a += w;
@@ -114,6 +116,18 @@ pni_csum_short(const uint8_t *p, size_t len)
         a += v;
         c += a < v;
     }
+    *pa = a;
+    *pc = c;
+}
+#endif
+
+/* Partial sum of p[0..len), as pni_csum_partial(p, len, 0) modulo 0xffff. */
+static inline uint16_t
+pni_csum_short(const uint8_t *p, size_t len)
+{
+#if PNI_CS_WIDE
+    uint64_t a = 0, c = 0;
+    pni_csum_short_acc(p, len, &a, &c);
     return pni_cs_finish(a, c);
 #else
     uint64_t s = pni_csum_partial(p, len, 0);

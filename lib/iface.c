@@ -63,7 +63,8 @@ void
 pni_iface_input(pn_stack *s, pni_buf *frame)
 {
     if (s->cfg.medium == PN_MEDIUM_IP) {
-        pni_ip4_input(s, frame);
+        if (!pni_ip4_rx_fast(s, frame))
+            pni_ip4_input(s, frame);
         return;
     }
     /* The common frame first: untagged IPv4 to our unicast MAC, its
@@ -75,6 +76,12 @@ pni_iface_input(pn_stack *s, pni_buf *frame)
         if (f[12] == 0x08 && f[13] == 0x00 && (f[0] & 1) == 0 &&
             memcmp(f, s->cfg.mac.b, 6) == 0) {
             pni_buf_pull(frame, PNI_ETH_HLEN);
+            /* UDP or TCP (the IPv4 protocol byte): lib/ip4.c's receive
+             * fast path */
+            if (frame->len > 9 &&
+                (f[PNI_ETH_HLEN + 9] == PNI_IPPROTO_UDP || f[PNI_ETH_HLEN + 9] == PNI_IPPROTO_TCP) &&
+                pni_ip4_rx_fast(s, frame))
+                return;
             pni_ip4_input(s, frame);
             return;
         }

@@ -17,6 +17,25 @@
  *   only reads the header, and the chain holds tot_len bytes.
  * - IP options are validated and then ignored (RFC 1122 3.2.1.8 lets a
  *   host pass them up; no option changes what we do).
+ * - Receive fast path (pni_ip4_rx_fast, tried by lib/iface.c for a frame
+ *   whose IPv4 protocol byte says UDP or TCP). For TCP it is the general
+ *   path's outcome for a one-segment datagram with a 20-byte header, not
+ *   a fragment, a good source, unicast to one of our addresses, and no
+ *   PRE_ROUTING or LOCAL_IN hook: pni_wire_ip4_parse20 (the general
+ *   parser's checks and repr for that layout), padding trimmed, ip4_rx,
+ *   pni_tcp_input with the same repr. For UDP it goes further: the common datagram -- one segment, a
+ *   20-byte header, not a fragment, UDP, both checksums right
+ *   (pni_wire_ip4_udp_fast), a good source, unicast to one of our
+ *   addresses, no PRE_ROUTING or LOCAL_IN hook installed, a bound socket
+ *   with room (pni_udp_input_fast) -- is queued in one pass, without the
+ *   IPv4 repr. Each test is one the general path makes, with the answer
+ *   that lets it through every check to the same queueing (hooks absent:
+ *   pni_hook_run accepts; no fragment: no reassembly; the dst_ok check
+ *   passes on its first term), and the counters it bumps are the
+ *   general path's (ip4_rx, udp_rx). Anything else -- options, fragments,
+ *   broadcast, a bad checksum, no socket (ICMP port unreachable), a full
+ *   queue -- goes to the general path untouched, which judges and counts
+ *   it as before.
  * - Send: route first (it picks the source when the caller gave none),
  *   then the header (pni_wire_ip4_emit, no options), the LOCAL_OUT hook,
  *   and either one packet to pni_iface_output_ip or, above the MTU,
@@ -105,7 +124,7 @@ count_bad(pn_stack *s, int err)
     }
 }
 
-static int
+static PNI_ALWAYS_INLINE int
 src_ok(const pn_stack *s, const uint8_t a[4])
 {
     /* 0.0.0.0 is allowed: a host configuring itself (DHCP) sends from it. */
@@ -118,6 +137,41 @@ dst_ok(const pn_stack *s, const uint8_t a[4])
 {
     return pni_ip4_is_local(s, a) || pni_ip4_is_our_bcast(s, a) ||
            (s->cfg.accept_multicast && pni_ip4_is_mcast(a));
+}
+
+#define HOOKS_IN ((1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN))
+
+/* see pn_internal.h */
+int
+pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
+{
+    const uint8_t *p = pni_buf_data(pkt);
+    if (pkt->len < PNI_IP4_HLEN || pkt->next != NULL ||
+        (s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0))
+        return 0;
+#if PN_HAVE_UDP
+    if (p[9] == PNI_IPPROTO_UDP) {
+        pni_udp_repr u;
+        if (pni_wire_ip4_udp_fast(p, pkt->len, &u) != 0 || !src_ok(s, p + 12) ||
+            !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
+            return 0;
+        PNI_STAT(s, ip4_rx);
+        return 1;
+    }
+#endif
+    /* TCP: the general path's outcome without its detours, the same repr
+     * handed to the same transport input. */
+    pni_ip4_repr ip;
+    if (p[9] != PNI_IPPROTO_TCP || pni_wire_ip4_parse20(p, pkt->len, &ip) != 0 ||
+        !src_ok(s, ip.src) || !pni_ip4_is_local(s, ip.dst))
+        return 0;
+    PNI_STAT(s, ip4_rx);
+    if (ip.tot_len < pkt->len) { /* link padding: pni_buf_trim's result for one segment */
+        pkt->len = ip.tot_len;
+        pkt->tot_len = ip.tot_len;
+    }
+    pni_tcp_input(s, pkt, &ip);
+    return 1;
 }
 
 /* see pn_internal.h */

@@ -559,6 +559,10 @@ pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
 /* ---- ip4 (lib/ip4.c, lib/frag.c, lib/reass.c) ---- */
 
 
+/* The receive fast path for the common unicast UDP datagram (see
+ * lib/ip4.c's notes; data = IP header onwards): 1 when it consumed pkt,
+ * 0 when it did nothing and pni_ip4_input must run. */
+int pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt);
 /* A received IPv4 packet (data = IP header onwards). Consumes it. */
 void pni_ip4_input(pn_stack *s, pni_buf *pkt);
 /* Send a transport segment (data = transport header onwards, allocated
@@ -602,6 +606,12 @@ int pni_icmp_rate_ok(pn_stack *s);
 
 /* pkt data = IP header (hlen bytes) + UDP. Consumes pkt. */
 void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
+/* The receive fast path's UDP half (pni_ip4_rx_fast): pkt is one
+ * segment holding a checked 20-byte IPv4 header and the UDP datagram r
+ * describes, unicast to one of our addresses. Queues it and returns 1
+ * when a bound socket takes it with room to spare; else returns 0 having
+ * changed nothing (the general path then decides). */
+int pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r);
 /* Free the slot of a closed socket whose last charged buffer left. */
 void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
 /* A transmitted buffer charged to a UDP socket left the stack. Inline:

@@ -468,7 +468,7 @@ lookup_walk(pn_stack *s, const uint8_t dst[4], uint16_t port)
 }
 
 /* lookup_walk's answer, from the demux cache when it holds (dst, port). */
-static pni_udp_sock *
+static PNI_ALWAYS_INLINE pni_udp_sock *
 lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
 {
     if (s->udp_dm_gen == s->udp_gen && s->udp_dm_port == port && pni_ip_eq(s->udp_dm_dst, dst))
@@ -509,6 +509,34 @@ check_chain(const pni_buf *pkt, size_t hlen, const pni_ip4_repr *ip, pni_udp_rep
     (void)ip;
 #endif
     return 0;
+}
+
+/* see pn_internal.h */
+int
+pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
+{
+    uint8_t *p = pni_buf_data(pkt);
+    pni_udp_sock *u = lookup(s, p + 16, r->dport);
+    uint32_t plen = (uint32_t)r->len - PNI_UDP_HLEN;
+    if (u == NULL || (uint64_t)u->rq_bytes + plen > s->cfg.udp_rcvbuf)
+        return 0; /* the general path sends the ICMP error or counts the drop */
+    PNI_STAT(s, udp_rx);
+    /* pni_udp_input's queueing for a one-segment datagram: trimmed to the
+     * UDP length (IP's padding trim included), headers pulled. */
+    uint32_t end = PNI_IP4_HLEN + (uint32_t)r->len;
+    pkt->len = (uint16_t)end;
+    pkt->tot_len = end;
+    pni_buf_pull(pkt, PNI_IP4_HLEN + PNI_UDP_HLEN);
+    pkt->meta = pni_be32(p + 12);
+    pkt->meta16 = r->sport;
+    pkt->qnext = NULL;
+    if (u->rq_tail != NULL)
+        u->rq_tail->qnext = pkt;
+    else
+        u->rq_head = pkt;
+    u->rq_tail = pkt;
+    u->rq_bytes += plen;
+    return 1;
 }
 
 /* see pn_internal.h */

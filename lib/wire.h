@@ -201,6 +201,11 @@ typedef struct pni_ip4_repr {
  * beyond 65535 (BADFIELD). Reserved flag bit set: BADFIELD. */
 int pni_wire_ip4_check(const uint8_t *p, size_t len);
 int pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r);
+/* pni_wire_ip4_parse for the receive fast path's layout only: 0 with r
+ * filled exactly as pni_wire_ip4_parse fills it when p..len has a 20-byte
+ * header, is not a fragment (RF, MF, offset zero) and passes every check;
+ * -1 for anything else, left to pni_wire_ip4_parse to judge and count. */
+int pni_wire_ip4_parse20(const uint8_t *p, size_t len, pni_ip4_repr *r);
 /* Writes r->hlen bytes (20 + opt_len rounded up to 4, padded with EOL) and
  * the header checksum; r->csum is ignored. */
 size_t pni_wire_ip4_emit(const pni_ip4_repr *r, uint8_t *p, size_t cap);
@@ -272,6 +277,13 @@ typedef struct pni_udp_repr {
 /* p..len is the IP payload. Validates 8 <= udp.len <= len and, unless the
  * field is 0, the checksum with the pseudo-header of src/dst. */
 int pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4]);
+/* The receive fast path's test (lib/ip4.c): 0 when p..len (an IPv4
+ * datagram) is the common UDP case -- a 20-byte header, version 4, not a
+ * fragment (RF, MF and offset zero), tot_len within len, header checksum
+ * right, UDP length within the datagram and its checksum right (or 0) --
+ * with r filled as pni_wire_udp_parse fills it for the IP payload; -1
+ * for anything else, which the general parsers then judge and count. */
+int pni_wire_ip4_udp_fast(const uint8_t *p, size_t len, pni_udp_repr *r);
 int pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
                        pni_udp_repr *r);
 /* Writes the 8-byte header at p. r->len is the UDP length (header +

@@ -289,6 +289,129 @@ START_TEST(test_stack_two_instances_interleaved_independent)
 }
 END_TEST
 
+/* ---- receive fast paths against the general path ----------------------- */
+
+static int
+accept_in(void *user, int point, const pn_pktview *ip)
+{
+    (*(uint64_t *)user)++;
+    (void)point;
+    (void)ip;
+    return PN_ACCEPT;
+}
+
+/* The link's view of every frame: an FNV-1a hash over them in order. */
+static int
+hash_frames(void *user, int from, uint8_t *frame, size_t *len, uint64_t now)
+{
+    uint64_t *h = user;
+    (void)now;
+    *h = (*h ^ (uint64_t)from) * 0x100000001b3ull;
+    for (size_t i = 0; i < *len; i++)
+        *h = (*h ^ frame[i]) * 0x100000001b3ull;
+    return 0;
+}
+
+/* One run: a TCP transfer both ways and UDP datagrams over a lossy,
+ * reordering, corrupting link; hooked = accepting PRE_ROUTING and
+ * LOCAL_IN hooks on both ends, which keep every frame off the receive
+ * fast paths (lib/ip4.c pni_ip4_rx_fast). Returns the hash of every frame
+ * on the wire; st gets both ends' counters. */
+static uint64_t
+fast_twin_run(int hooked, pn_stats st[2], uint64_t *hook_calls)
+{
+    pn_config ca, cb;
+    pn_test_config(&ca, 1);
+    pn_test_config(&cb, 2);
+    ca.tcp.max_socks = cb.tcp.max_socks = 4;
+    ca.tcp.sndbuf = cb.tcp.sndbuf = 64 * 1024;
+    ca.tcp.rcvbuf = cb.tcp.rcvbuf = 64 * 1024;
+    ca.tx_bufs = cb.tx_bufs = 256;
+    ca.rx_bufs = cb.rx_bufs = 256;
+    ca.egress_max_pkts = cb.egress_max_pkts = 256;
+    if (hooked) {
+        ca.hook = cb.hook = accept_in;
+        ca.hook_user = cb.hook_user = hook_calls;
+        ca.hook_mask = cb.hook_mask = (1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN);
+    }
+    pn_test_node A, B;
+    pn_test_node_new(&A, &ca);
+    pn_test_node_new(&B, &cb);
+    pn_test_link *L = pn_test_link_new(A.s, B.s, 1000);
+    uint64_t h = 0xcbf29ce484222325ull;
+    L->filter = hash_frames;
+    L->filter_user = &h;
+    L->seed = 77;
+    L->loss_ppm = 20000;
+    L->reorder_ppm = 20000;
+    L->reorder_us = 3000;
+    L->dup_ppm = 10000;
+    L->corrupt_ppm = 10000;
+    L->delay_us = 500;
+    int ls = pn_tcp_open(B.s), c = pn_tcp_open(A.s), ua = pn_udp_open(A.s), ub = pn_udp_open(B.s);
+    pn_sockaddr lb = {PN_IP4(0, 0, 0, 0), 80}, ub_at = {PN_IP4(0, 0, 0, 0), 53};
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 80}, uto = {PN_IP4(10, 0, 0, 2), 53};
+    ck_assert_int_eq(pn_tcp_bind(B.s, ls, &lb), 0);
+    ck_assert_int_eq(pn_tcp_listen(B.s, ls, 4), 0);
+    ck_assert_int_eq(pn_udp_bind(B.s, ub, &ub_at), 0);
+    ck_assert_int_eq(pn_tcp_connect(A.s, c, &to, L->now), PN_EINPROGRESS);
+    static uint8_t msg[3000], rx[4096];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 13);
+    int a = -1;
+    size_t got_b = 0, got_a = 0;
+    for (int k = 0; k < 400; k++) {
+        pn_test_link_run(L, L->now + 2000);
+        if (a < 0)
+            a = pn_tcp_accept(B.s, ls, NULL);
+        pn_tcp_send(A.s, c, msg, (size_t)(k * 37) % sizeof msg, L->now);
+        if (a >= 0) {
+            pn_tcp_send(B.s, a, msg, (size_t)(k % 5) * 10, L->now);
+            int n;
+            while ((n = pn_tcp_recv(B.s, a, rx, sizeof rx, L->now)) > 0)
+                got_b += (size_t)n;
+        }
+        int n;
+        while ((n = pn_tcp_recv(A.s, c, rx, sizeof rx, L->now)) > 0)
+            got_a += (size_t)n;
+        pn_udp_sendto(A.s, ua, msg, (size_t)(k * 7) % 600, &uto, L->now);
+        while (pn_udp_recvfrom(B.s, ub, rx, sizeof rx, NULL) >= 0)
+            ;
+    }
+    ck_assert_int_ge(a, 0);
+    ck_assert_uint_gt(got_b, 100000);
+    ck_assert_uint_gt(got_a, 1000);
+    pn_tcp_close(A.s, c, L->now);
+    pn_tcp_close(B.s, a, L->now);
+    pn_tcp_close(B.s, ls, L->now);
+    pn_udp_close(A.s, ua);
+    pn_udp_close(B.s, ub);
+    pn_test_link_run(L, PN_TIME_NEVER);
+    st[0] = *pn_stats_get(A.s);
+    st[1] = *pn_stats_get(B.s);
+    pn_test_pools_empty(A.s);
+    pn_test_pools_empty(B.s);
+    pn_test_link_free(L);
+    pn_test_node_free(&A);
+    pn_test_node_free(&B);
+    return h;
+}
+
+START_TEST(test_stack_rx_fast_paths_match_general_path)
+{
+    pn_stats fast[2], gen[2];
+    uint64_t calls = 0;
+    uint64_t hf = fast_twin_run(0, fast, &calls);
+    ck_assert_uint_eq(calls, 0);
+    uint64_t hg = fast_twin_run(1, gen, &calls);
+    ck_assert_uint_gt(calls, 1000);
+    ck_assert_uint_eq(hf, hg); /* every frame on the wire, in order */
+    ck_assert_uint_gt(fast[1].tcp_bad_csum + fast[1].ip4_bad_csum + fast[1].udp_bad_csum, 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_mem_eq(&fast[i], &gen[i], sizeof fast[i]);
+}
+END_TEST
+
 Suite *
 stack_suite(void)
 {
@@ -300,6 +423,7 @@ stack_suite(void)
     tcase_add_test(tc, test_stack_two_nodes_udp_large_sizes_arrive_whole);
     tcase_add_test(tc, test_stack_scripted_run_twice_byte_identical);
     tcase_add_test(tc, test_stack_two_instances_interleaved_independent);
+    tcase_add_test(tc, test_stack_rx_fast_paths_match_general_path);
     suite_add_tcase(s, tc);
     return s;
 }

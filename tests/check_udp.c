@@ -547,6 +547,132 @@ START_TEST(test_udp_fast_path_taps_egress_limit_and_fragments)
 }
 END_TEST
 
+/* ---- receive fast path ------------------------------------------------- */
+
+static int rx_hook_calls;
+static int
+accept_hook(void *user, int point, const pn_pktview *ip)
+{
+    (void)user;
+    (void)ip;
+    if (point == PN_HOOK_PRE_ROUTING || point == PN_HOOK_LOCAL_IN)
+        rx_hook_calls++;
+    return PN_ACCEPT;
+}
+
+START_TEST(test_udp_rx_fast_path_matches_general_path)
+{
+    /* Twin stacks given the same frames: S takes the receive fast path
+     * (lib/ip4.c rx_fast) where it may, T has accepting PRE_ROUTING and
+     * LOCAL_IN hooks installed, which keep every frame on the general
+     * path. Every frame kind the fast path takes or must refuse: the same
+     * counters, output frames (ICMP errors), and datagrams read. */
+    pn_test_node B;
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.udp_rcvbuf = 40;
+    pn_test_node_free(&A);
+    S = pn_test_node_new(&A, &c);
+    c.hook = accept_hook;
+    c.hook_mask = (1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN);
+    pn_stack *T = pn_test_node_new(&B, &c);
+    pn_stack *st[2] = {S, T};
+    pn_sockaddr la = {PN_IP4(0, 0, 0, 0), 7};
+    int u[2];
+    for (int i = 0; i < 2; i++) {
+        u[i] = pn_udp_open(st[i]);
+        ck_assert_int_eq(pn_udp_bind(st[i], u[i], &la), 0);
+    }
+    static uint8_t f1[2048];
+    rx_hook_calls = 0;
+    int expect_hook = 0;
+    for (int k = 0; k < 14; k++) {
+        pn_tf_ip h = {MAC_A, MAC_P, {10, 0, 0, 2}, {10, 0, 0, 1}, 17, 64, 0, (uint16_t)(100 + k), 0, 0};
+        uint16_t dport = 7, csum = 0;
+        size_t plen = 5;
+        switch (k) {
+        case 3: csum = 0x1234; break;           /* bad UDP checksum */
+        case 5: dport = 9999; break;            /* no socket: ICMP */
+        case 6: h.dst[3] = 255; break;          /* directed broadcast */
+        case 7: h.frag = 0x2000; break;         /* a first fragment (MF) */
+        case 8: h.src[3] = 1; break;            /* our own address as source */
+        case 9: h.dst[3] = 9; break;            /* not for us */
+        case 10: plen = 30; break;              /* fills the receive queue */
+        case 11: plen = 700; break;             /* longer than the short sum */
+        case 12: h.proto = 6; h.dst[3] = 9; break; /* not UDP */
+        default: break;
+        }
+        static uint8_t pay[800];
+        for (size_t i = 0; i < plen; i++)
+            pay[i] = (uint8_t)(i * 3 + k);
+        size_t n = pn_tf_udp(fr, &h, 1234, dport, pay, plen, csum);
+        switch (k) {
+        case 1: fr[14 + 26] = fr[14 + 27] = 0; break; /* no checksum sent */
+        case 2: /* Ethernet padding past tot_len */
+            memset(fr + n, 0xee, 60 - n);
+            n = 60;
+            break;
+        case 4: fr[14 + 8]--; break;            /* bad IP header checksum */
+        case 13: /* UDP length short of the IP payload, no checksum */
+            fr[14 + 25] = 8 + 2;
+            fr[14 + 26] = fr[14 + 27] = 0;
+            break;
+        default: break;
+        }
+        if (k != 4 && k != 9 && k != 12)
+            expect_hook += k == 6 || k == 7 || k == 8 ? 1 : 2;
+        if (k == 9 || k == 12)
+            expect_hook += 1;
+        for (int i = 0; i < 2; i++)
+            ck_assert_int_eq(pn_inject_raw(st[i], fr, n, 10 + (uint64_t)k), 0);
+        int a, b;
+        do {
+            a = pn_drain_raw(S, out, sizeof out);
+            b = pn_drain_raw(T, f1, sizeof f1);
+            ck_assert_int_eq(a, b);
+            ck_assert_mem_eq(out, f1, (size_t)(a > 0 ? a : 0));
+        } while (a > 0);
+        if (k == 5)
+            ck_assert_uint_eq(pn_stats_get(S)->udp_no_port, 1);
+        if (k == 9) { /* drain both queues: the rcvbuf case starts empty */
+            for (int i = 0; i < 2; i++)
+                while (pn_udp_recvfrom(st[i], u[i], f1, sizeof f1, NULL) >= 0)
+                    ;
+        }
+    }
+    ck_assert_int_eq(rx_hook_calls, expect_hook);
+    const pn_stats *sa = pn_stats_get(S), *sb = pn_stats_get(T);
+    ck_assert_uint_eq(sa->udp_rcvbuf_drop, 1);
+    ck_assert_uint_eq(sa->udp_bad_csum, 1);
+    ck_assert_uint_eq(sa->ip4_bad_csum, 1);
+    ck_assert_mem_eq(sa, sb, sizeof *sa);
+    int got = 0;
+    for (;;) {
+        pn_sockaddr fa, fb;
+        int a = pn_udp_recvfrom(S, u[0], out, sizeof out, &fa);
+        int b = pn_udp_recvfrom(T, u[1], f1, sizeof f1, &fb);
+        ck_assert_int_eq(a, b);
+        if (a < 0)
+            break;
+        got++;
+        ck_assert_mem_eq(out, f1, (size_t)a);
+        ck_assert_mem_eq(&fa, &fb, sizeof fa);
+        ck_assert_uint_eq(fa.port, 1234);
+    }
+    ck_assert_int_eq(got, 2); /* 10 (30 bytes) and 13 (2); 11 found no room */
+    pn_udp_close(T, u[1]);
+    pn_test_drain_all(T);
+    uint64_t d;
+    while ((d = pn_next_deadline(T)) != PN_TIME_NEVER) {
+        pn_poll(T, d);
+        pn_test_drain_all(T);
+    }
+    pn_test_pools_empty(T);
+    pn_test_node_free(&B);
+    finish();
+}
+END_TEST
+
 START_TEST(test_udp_demux_cache_follows_bind_and_close)
 {
     /* The receive demux cache must not outlive a binding: close, rebind
@@ -640,6 +766,7 @@ udp_suite(void)
     tcase_add_test(tc, test_udp_fast_path_hook_installed_later_sees_datagram);
     tcase_add_test(tc, test_udp_fast_path_taps_egress_limit_and_fragments);
     tcase_add_test(tc, test_udp_demux_cache_follows_bind_and_close);
+    tcase_add_test(tc, test_udp_rx_fast_path_matches_general_path);
     suite_add_tcase(s, tc);
     return s;
 }

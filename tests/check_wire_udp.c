@@ -211,6 +211,72 @@ START_TEST(test_udp_csum_short_matches_partial)
 }
 END_TEST
 
+/* pni_wire_ip4_udp_fast against the two general parsers on random
+ * datagrams, valid and damaged (every length from 0 to 300 payload bytes,
+ * odd ones included; random header fields; checksums right, zero, or one
+ * bit off): it accepts exactly the datagrams that pni_wire_ip4_parse and
+ * pni_wire_udp_parse both accept in its layout (IHL 5, UDP, no fragment),
+ * with the same repr. */
+START_TEST(test_udp_ip4_fast_agrees_with_parsers)
+{
+    static uint8_t d[400];
+    uint32_t x = 12345;
+    int accepted = 0;
+    for (int it = 0; it < 20000; it++) {
+        size_t plen = (size_t)(it % 301);
+        size_t n = 20 + 8 + plen;
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            d[i] = (uint8_t)(x >> 16);
+        }
+        x = x * 1103515245u + 12345u;
+        uint32_t r = x >> 8;
+        d[0] = (r & 15) == 0 ? 0x46 : 0x45;
+        d[9] = (r & 0x30) == 0 ? 6 : 17;
+        pni_put_be16(d + 2, (uint16_t)n);
+        pni_put_be16(d + 6, (r & 0x1c0) == 0 ? 0x2000 : (r & 0x200) ? 0x4000 : 0);
+        pni_put_be16(d + 24, (uint16_t)(8 + plen - ((r & 0x400) ? plen / 2 : 0)));
+        pni_put_be16(d + 26, 0);
+        if ((r & 0x800) == 0) {
+            pni_udp_repr u = {0};
+            u.sport = pni_be16(d + 20);
+            u.dport = pni_be16(d + 22);
+            u.len = pni_be16(d + 24);
+            uint16_t ul = u.len;
+            pni_wire_udp_emit(&u, d + 20, 8, d + 12, d + 16,
+                              pni_csum_partial(d + 28, ul - 8u, 0));
+        }
+        pni_put_be16(d + 10, 0);
+        pni_put_be16(d + 10, pni_csum(d, 20));
+        if ((r & 0x7000) == 0)
+            d[20 + (r >> 15) % (8 + plen)] ^= (uint8_t)(1u << (r >> 20) % 8); /* UDP damage */
+        if ((r & 0x38000) == 0)
+            d[(r >> 18) % 20] ^= 4; /* IP damage */
+        size_t len = n + ((r >> 22) & 3); /* link padding */
+        pni_ip4_repr ip;
+        pni_udp_repr g, f;
+        memset(&g, 0, sizeof g);
+        memset(&f, 0, sizeof f);
+        int ge = pni_wire_ip4_parse(d, len, &ip);
+        int general = ge == 0 && ip.hlen == 20 && ip.proto == 17 && !ip.mf && ip.frag_off == 0 &&
+                      pni_wire_udp_parse(d + 20, ip.tot_len - 20u, ip.src, ip.dst, &g) == 0;
+        int fast = pni_wire_ip4_udp_fast(d, len, &f) == 0;
+        ck_assert_int_eq(fast, general);
+        if (fast) {
+            accepted++;
+            ck_assert_uint_eq(f.sport, g.sport);
+            ck_assert_uint_eq(f.dport, g.dport);
+            ck_assert_uint_eq(f.len, g.len);
+            ck_assert_uint_eq(f.csum, g.csum);
+            ck_assert_ptr_eq(f.payload, g.payload);
+            ck_assert_uint_eq(f.payload_len, g.payload_len);
+        }
+    }
+    ck_assert_int_gt(accepted, 5000);
+    ck_assert_int_lt(accepted, 15000);
+}
+END_TEST
+
 Suite *
 wire_udp_suite(void)
 {
@@ -223,6 +289,7 @@ wire_udp_suite(void)
     tcase_add_test(tc, test_udp_checksum_rules);
     tcase_add_test(tc, test_udp_round_trip_random);
     tcase_add_test(tc, test_udp_csum_short_matches_partial);
+    tcase_add_test(tc, test_udp_ip4_fast_agrees_with_parsers);
     suite_add_tcase(s, tc);
     return s;
 }
