@@ -19,12 +19,6 @@
 
 #if PN_HAVE_TCP /* the whole file: see pn_features.h */
 
-uint32_t
-pni_tcp_rcv_space(const pni_tcpcb *cb)
-{
-    return cb->rcvq.len < cb->rcvbuf ? cb->rcvbuf - cb->rcvq.len : 0;
-}
-
 /* Window to advertise (unscaled bytes), updating rcv_adv. Receiver-side
  * silly window avoidance, RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: the right
  * edge moves only by at least min(rcvbuf/2, MSS); it never moves back. */
@@ -49,18 +43,6 @@ adv_window(pni_tcpcb *cb, int syn)
     if (pni_seq_gt(adv, cb->rcv_adv) || syn)
         cb->rcv_adv = adv;
     return raw;
-}
-
-int
-pni_tcp_wnd_update_due(const pni_tcpcb *cb)
-{
-    if (cb->state < PN_TCP_ESTABLISHED || (cb->t_flags & PNI_TF_RCV_FIN))
-        return 0;
-    uint32_t edge = cb->rcv_nxt + pni_tcp_rcv_space(cb);
-    if (!pni_seq_gt(edge, cb->rcv_adv))
-        return 0;
-    uint32_t adv = edge - cb->rcv_adv;
-    return adv >= 2u * cb->t_maxseg || 2 * adv >= cb->rcvbuf;
 }
 
 /* Payload bytes that fit a segment now: t_maxseg less the SACK blocks we
