@@ -420,8 +420,9 @@ pni_wire_tcp_emit_ts(const pni_tcp_repr *r, uint8_t *p, const uint8_t src[4],
     pni_put_be16(p + 12, (uint16_t)off_flags);
     pni_put_be16(p + 14, r->win);
     pni_put_be16(p + 18, r->urg);
-    /* every term below 2^32, ten of them: no wrap in 64 bits */
-    uint64_t s = pni_csum_pseudo4(src, dst, PNI_IPPROTO_TCP, (uint32_t)(hlen + payload_len));
+    /* The pseudo-header (pni_csum_pseudo4's words, two at a time) and the
+     * fields: every term below 2^32, a dozen of them: no wrap in 64 bits. */
+    uint64_t s = (uint64_t)pni_be32(src) + pni_be32(dst) + PNI_IPPROTO_TCP + hlen + payload_len;
     s += ((uint64_t)r->sport << 16) + r->dport + (uint64_t)r->seq + r->ack +
          (off_flags << 16 | r->win) + r->urg;
     if (r->has_ts) {
@@ -430,8 +431,10 @@ pni_wire_tcp_emit_ts(const pni_tcp_repr *r, uint8_t *p, const uint8_t src[4],
         pni_put_be32(p + 28, r->ts_ecr);
         s += (uint64_t)PNI_TCP_TS_WORD + r->ts_val + r->ts_ecr;
     }
-    /* payload_sum is folded first so the add cannot wrap. */
-    pni_put_be16(p + 16, (uint16_t)~pni_csum_fold(s + pni_csum_fold(payload_sum)));
+    /* payload_sum joins with an end-around carry (2^64 = 1 mod 0xffff) */
+    s += payload_sum;
+    s += s < payload_sum;
+    pni_put_be16(p + 16, (uint16_t)~pni_csum_fold(s));
     return hlen;
 }
 
