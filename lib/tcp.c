@@ -435,13 +435,29 @@ pni_tcp_cb_init(pn_stack *s, pni_tcpcb *cb)
  * Byte queues over chunks
  * --------------------------------------------------------------------- */
 
+/* pni_pool_free for a chunk of a queue, without its range and alignment
+ * checks: the chain holds only chunks from the TCPBUF pool (q_grow_slow
+ * links nothing else); the in-use byte still refuses a double free. */
+static void
+chunk_free(pn_stack *s, pni_tcp_chunk *c)
+{
+    pni_pool *p = &s->pool[PN_POOL_TCPBUF];
+    uint32_t i = pni_pool_index(p, c);
+    if (p->inuse[i] == 0)
+        return;
+    p->inuse[i] = 0;
+    memcpy(c, &p->free_head, sizeof(void *));
+    p->free_head = c;
+    p->st->used--;
+}
+
 void
 pni_tcpq_free(pn_stack *s, pni_tcpq *q)
 {
     pni_tcp_chunk *c = q->head;
     while (c != NULL) {
         pni_tcp_chunk *n = c->next;
-        pni_pool_free(&s->pool[PN_POOL_TCPBUF], c);
+        chunk_free(s, c);
         c = n;
     }
     memset(q, 0, sizeof *q);
@@ -616,7 +632,7 @@ pni_tcpq_drop(pn_stack *s, pni_tcpq *q, uint32_t n)
             q->cur = NULL;
         else if (q->cur != NULL)
             q->cur_idx--;
-        pni_pool_free(&s->pool[PN_POOL_TCPBUF], c);
+        chunk_free(s, c);
         pos -= PNI_TCPCH_DATA;
     }
     q->head_off = (uint16_t)pos;
