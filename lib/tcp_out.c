@@ -349,7 +349,7 @@ pni_tcp_send_synack(pn_stack *s, const pni_tcp_syn *sy, const pni_tcpcb *lst)
 }
 
 /* Bookkeeping after a segment covering [seq, seq+len+fin) went out. */
-static void
+static inline void
 sent(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, int fin, int rexmit_only)
 {
     uint32_t end = seq + len + (uint32_t)fin;
@@ -477,7 +477,9 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
         if (len > avail)
             len = avail;
         int more = 0;
-        uint32_t segmax = pni_tcp_segmax(cb);
+        uint32_t segmax = cb->t_maxseg; /* pni_tcp_segmax, inline */
+        if (PNI_TCP_SACK_ON(cb) && cb->n_ooo > 0)
+            segmax = pni_tcp_segmax(cb);
         if (len > segmax) {
             len = segmax;
             more = 1;
