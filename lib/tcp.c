@@ -435,22 +435,37 @@ pni_tcp_cb_init(pn_stack *s, pni_tcpcb *cb)
  * Byte queues over chunks
  * --------------------------------------------------------------------- */
 
+/* pni_pool_free for a chunk of a queue, without its range and alignment
+ * checks: the chain holds only chunks from the TCPBUF pool (q_grow_slow
+ * links nothing else); the in-use byte still refuses a double free. */
+static void
+chunk_free(pn_stack *s, pni_tcp_chunk *c)
+{
+    pni_pool *p = &s->pool[PN_POOL_TCPBUF];
+    uint32_t i = pni_pool_index(p, c);
+    if (p->inuse[i] == 0)
+        return;
+    p->inuse[i] = 0;
+    memcpy(c, &p->free_head, sizeof(void *));
+    p->free_head = c;
+    p->st->used--;
+}
+
 void
 pni_tcpq_free(pn_stack *s, pni_tcpq *q)
 {
     pni_tcp_chunk *c = q->head;
     while (c != NULL) {
         pni_tcp_chunk *n = c->next;
-        pni_pool_free(&s->pool[PN_POOL_TCPBUF], c);
+        chunk_free(s, c);
         c = n;
     }
     memset(q, 0, sizeof *q);
 }
 
 static int
-q_grow(pn_stack *s, pni_tcpq *q, uint32_t need)
+q_grow_slow(pn_stack *s, pni_tcpq *q, uint32_t need)
 {
-    /* Make the chunks cover head_off + need bytes. */
     uint64_t have = (uint64_t)q->nch * PNI_TCPCH_DATA;
     while (have < (uint64_t)q->head_off + need) {
         pni_tcp_chunk *c = pni_pool_alloc(&s->pool[PN_POOL_TCPBUF]);
@@ -468,6 +483,16 @@ q_grow(pn_stack *s, pni_tcpq *q, uint32_t need)
         have += PNI_TCPCH_DATA;
     }
     return 0;
+}
+
+/* Make the chunks cover head_off + need bytes. Inline test: most calls
+ * (every in-order segment received) find them covered already. */
+static inline int
+q_grow(pn_stack *s, pni_tcpq *q, uint32_t need)
+{
+    if ((uint64_t)q->nch * PNI_TCPCH_DATA >= (uint64_t)q->head_off + need)
+        return 0;
+    return q_grow_slow(s, q, need);
 }
 
 /* Chunk and offset holding queue byte off (the chunks must cover it).
@@ -501,29 +526,38 @@ q_seek(pni_tcpq *q, uint32_t off, uint32_t *in)
 size_t
 pni_tcpq_append(pn_stack *s, pni_tcpq *q, const uint8_t *src, size_t n)
 {
+    if (n > UINT32_MAX - q->len)
+        n = UINT32_MAX - q->len;
+    /* Chunks for all of it at once if the pool allows, else for what fits
+     * in the chunks there are (a partial append, counted as tcp_nobufs). */
+    int partial = 0;
+    if (q_grow(s, q, q->len + (uint32_t)n) != 0) {
+        uint64_t room = (uint64_t)q->nch * PNI_TCPCH_DATA - q->head_off - q->len;
+        if (room == 0)
+            return 0;
+        n = (size_t)room; /* < n: the grow failed */
+        partial = 1;
+    }
+    uint32_t in;
+    pni_tcp_chunk *c = q_seek(q, q->len, &in);
     size_t done = 0;
     while (done < n) {
-        uint32_t want = (uint32_t)(n - done);
-        if (want > PNI_TCPCH_DATA)
-            want = PNI_TCPCH_DATA;
-        if (q_grow(s, q, q->len + want) != 0) {
-            /* take what fits in the chunks we have */
-            uint64_t room = (uint64_t)q->nch * PNI_TCPCH_DATA - q->head_off - q->len;
-            if (room == 0)
-                break;
-            want = (uint32_t)room < want ? (uint32_t)room : want;
-        }
-        uint32_t in;
-        pni_tcp_chunk *c = q_seek(q, q->len, &in);
         uint32_t k = PNI_TCPCH_DATA - in;
-        if (k > want)
-            k = want;
+        if (k > n - done)
+            k = (uint32_t)(n - done);
         PNI_OPAQUE_SIZE(k);
         memcpy(c->d + in, src + done, k);
-        q->len += k;
         done += k;
+        c = c->next;
+        in = 0;
     }
-    return done;
+    q->len += (uint32_t)n;
+    /* The chunk-at-a-time form this replaced tried once more after a
+     * partial copy and counted that failure too (tcp_nobufs and the pool's
+     * failed count); so does this, to keep the counters as they were. */
+    if (partial)
+        (void)q_grow_slow(s, q, q->len + 1);
+    return n;
 }
 
 int
@@ -598,7 +632,7 @@ pni_tcpq_drop(pn_stack *s, pni_tcpq *q, uint32_t n)
             q->cur = NULL;
         else if (q->cur != NULL)
             q->cur_idx--;
-        pni_pool_free(&s->pool[PN_POOL_TCPBUF], c);
+        chunk_free(s, c);
         pos -= PNI_TCPCH_DATA;
     }
     q->head_off = (uint16_t)pos;

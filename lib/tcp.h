@@ -331,10 +331,25 @@ void pni_tcp_send_rst_for(pn_stack *s, const pni_ip4_repr *ip, const pni_tcp_rep
 void pni_tcp_send_rst(pn_stack *s, pni_tcpcb *cb);
 /* SYN-ACK for a half-open entry or a cookie (sy from a stack temporary). */
 void pni_tcp_send_synack(pn_stack *s, const pni_tcp_syn *sy, const pni_tcpcb *lst);
-/* Receive window we can advertise now (bytes, unscaled). */
-uint32_t pni_tcp_rcv_space(const pni_tcpcb *cb);
+/* Receive window we can advertise now (bytes, unscaled). Inline, as the
+ * next one: both run for every segment sent or received. */
+static inline uint32_t
+pni_tcp_rcv_space(const pni_tcpcb *cb)
+{
+    return cb->rcvq.len < cb->rcvbuf ? cb->rcvbuf - cb->rcvq.len : 0;
+}
 /* 1 if a window update is worth sending (RFC 9293 3.8.6.2.2). */
-int pni_tcp_wnd_update_due(const pni_tcpcb *cb);
+static inline int
+pni_tcp_wnd_update_due(const pni_tcpcb *cb)
+{
+    if (cb->state < PN_TCP_ESTABLISHED || (cb->t_flags & PNI_TF_RCV_FIN))
+        return 0;
+    uint32_t edge = cb->rcv_nxt + pni_tcp_rcv_space(cb);
+    if (!pni_seq_gt(edge, cb->rcv_adv))
+        return 0;
+    uint32_t adv = edge - cb->rcv_adv;
+    return adv >= 2u * cb->t_maxseg || 2 * adv >= cb->rcvbuf;
+}
 
 /* ---- lib/tcp_in.c ---- */
 /* Free or close the connection after a fatal error (sticky err). */

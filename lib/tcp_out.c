@@ -19,12 +19,6 @@
 
 #if PN_HAVE_TCP /* the whole file: see pn_features.h */
 
-uint32_t
-pni_tcp_rcv_space(const pni_tcpcb *cb)
-{
-    return cb->rcvq.len < cb->rcvbuf ? cb->rcvbuf - cb->rcvq.len : 0;
-}
-
 /* Window to advertise (unscaled bytes), updating rcv_adv. Receiver-side
  * silly window avoidance, RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: the right
  * edge moves only by at least min(rcvbuf/2, MSS); it never moves back. */
@@ -49,18 +43,6 @@ adv_window(pni_tcpcb *cb, int syn)
     if (pni_seq_gt(adv, cb->rcv_adv) || syn)
         cb->rcv_adv = adv;
     return raw;
-}
-
-int
-pni_tcp_wnd_update_due(const pni_tcpcb *cb)
-{
-    if (cb->state < PN_TCP_ESTABLISHED || (cb->t_flags & PNI_TF_RCV_FIN))
-        return 0;
-    uint32_t edge = cb->rcv_nxt + pni_tcp_rcv_space(cb);
-    if (!pni_seq_gt(edge, cb->rcv_adv))
-        return 0;
-    uint32_t adv = edge - cb->rcv_adv;
-    return adv >= 2u * cb->t_maxseg || 2 * adv >= cb->rcvbuf;
 }
 
 /* Payload bytes that fit a segment now: t_maxseg less the SACK blocks we
@@ -164,8 +146,9 @@ sack_blocks(const pni_tcpcb *cb, pni_tcp_repr *r)
     }
 }
 
-int
-pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
+/* The general segment builder: any flags, any options, chained buffers. */
+static int
+send_general(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
 {
     pni_tcp_repr r;
     pni_ip4_tx tx;
@@ -211,7 +194,62 @@ pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t
             sack_blocks(cb, &r);
     }
     fill_tx(cb, &tx);
-    int e = emit(s, cb, &r, layout, seq - cb->snd_una, len, &tx);
+    return emit(s, cb, &r, layout, seq - cb->snd_una, len, &tx);
+}
+
+/* The segments of an established connection (no SYN, no RST, no SACK
+ * block to carry) in one buffer: the header is NOP NOP TS or bare in every
+ * layout, so it is written straight into the buffer by the inline codec,
+ * after the payload has been copied and summed. Byte for byte what
+ * send_general makes; it only skips the repr round trip, the option
+ * builder and the out-of-line calls (about 200 instructions a segment).
+ * Returns SEND_GENERAL (positive, unlike every result of
+ * pni_ip4_output) when the segment needs send_general: larger than a block. */
+#define SEND_GENERAL 1
+static int
+send_plain(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    pni_tcp_repr r; /* only the fields pni_wire_tcp_emit_ts reads */
+    uint32_t hlen = PNI_TCP_HLEN + ((cb->t_flags & PNI_TF_TS) ? 12u : 0u);
+    if (hlen + len > s->buf_size - (PNI_HR_LINK + PNI_HR_IP))
+        return SEND_GENERAL;
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF, PNI_HR_LINK + PNI_HR_IP, hlen + len);
+    if (b == NULL) {
+        PNI_STAT(s, tcp_nobufs);
+        return PN_ENOBUFS;
+    }
+    uint8_t *p = pni_buf_data(b);
+    uint64_t sum = 0;
+    if (len > 0)
+        sum = pni_tcpq_copy_csum(&cb->sndq, seq - cb->snd_una, p + hlen, len);
+    r.sport = cb->lport;
+    r.dport = cb->rport;
+    r.seq = seq;
+    r.ack = (flags & PNI_TCP_ACK) ? cb->rcv_nxt : 0;
+    r.flags = flags;
+    r.win = (uint16_t)adv_window(cb, 0);
+    r.urg = 0;
+    r.has_ts = (cb->t_flags & PNI_TF_TS) != 0;
+    if (r.has_ts) {
+        r.ts_val = pni_tcp_ts_now(s) + cb->ts_off;
+        r.ts_ecr = cb->ts_recent;
+    }
+    pni_wire_tcp_emit_ts(&r, p, cb->laddr, cb->raddr, len, sum);
+    PNI_STAT(s, tcp_tx);
+    pni_ip4_tx tx;
+    fill_tx(cb, &tx);
+    return pni_ip4_output(s, b, &tx);
+}
+
+int
+pni_tcp_send_seg(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    int e = SEND_GENERAL;
+    if (!(flags & (PNI_TCP_SYN | PNI_TCP_RST)) &&
+        !(PNI_TCP_SACK_ON(cb) && (flags & PNI_TCP_ACK) && cb->n_ooo > 0))
+        e = send_plain(s, cb, seq, len, flags);
+    if (e == SEND_GENERAL)
+        e = send_general(s, cb, seq, len, flags);
     if (flags & PNI_TCP_ACK) {
         cb->last_ack_sent = cb->rcv_nxt;
         cb->rcv_unacked = 0;
@@ -311,7 +349,7 @@ pni_tcp_send_synack(pn_stack *s, const pni_tcp_syn *sy, const pni_tcpcb *lst)
 }
 
 /* Bookkeeping after a segment covering [seq, seq+len+fin) went out. */
-static void
+static inline void
 sent(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, int fin, int rexmit_only)
 {
     uint32_t end = seq + len + (uint32_t)fin;
@@ -439,7 +477,9 @@ pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
         if (len > avail)
             len = avail;
         int more = 0;
-        uint32_t segmax = pni_tcp_segmax(cb);
+        uint32_t segmax = cb->t_maxseg; /* pni_tcp_segmax, inline */
+        if (PNI_TCP_SACK_ON(cb) && cb->n_ooo > 0)
+            segmax = pni_tcp_segmax(cb);
         if (len > segmax) {
             len = segmax;
             more = 1;

@@ -133,7 +133,13 @@ cb_deadline(const pni_tcpcb *cb)
 void
 pni_tcp_timer_update(pn_stack *s, pni_tcpcb *cb)
 {
-    heap_set(s, pni_tcp_idx(s, cb), &cb->hpos, cb_deadline(cb));
+    /* heap_set's no-op cases first (after every segment sent or received
+     * the deadline is usually the same or later): the control block's
+     * index, a division, is only needed to place a new heap entry. */
+    uint64_t d = cb_deadline(cb);
+    if (cb->hpos == PNI_NONE ? d == PN_TIME_NEVER : d >= s->tcp->hkey[cb->hpos])
+        return;
+    heap_set(s, pni_tcp_idx(s, cb), &cb->hpos, d);
 }
 
 void

@@ -61,9 +61,7 @@
 #define OLEN_SACK_HDR 2
 #define OLEN_SACK_BLK 8
 
-/* NOP NOP TS(10) as one big-endian word: the options of every segment
- * after the handshake when timestamps are on (RFC 7323 appendix A). */
-#define TS_WORD 0x0101080au
+#define TS_WORD PNI_TCP_TS_WORD
 
 /* Only timestamps (or no option at all): every layout makes NOP NOP TS. */
 static int
@@ -403,49 +401,16 @@ pni_wire_tcp_opts_len(const pni_tcp_repr *r, int layout)
     return w.n;
 }
 
-/* pni_wire_tcp_emit for a header with no option but NOP NOP TS (every
- * layout's form of it): the header is written field by field and its
- * checksum is the sum of the field values as 16-bit numbers (what
- * pni_csum_partial of the written bytes gives, RFC 1071), without reading
- * the header back. */
-static size_t
-emit_ts_only(const pni_tcp_repr *r, uint8_t *p, size_t cap, const uint8_t src[4],
-             const uint8_t dst[4], size_t payload_len, uint64_t payload_sum)
-{
-    size_t hlen = PNI_TCP_HLEN + (r->has_ts ? 12u : 0u);
-    if (cap < hlen)
-        return 0;
-    uint32_t off_flags = (uint32_t)((hlen / 4) << 12) | r->flags;
-    pni_put_be16(p, r->sport);
-    pni_put_be16(p + 2, r->dport);
-    pni_put_be32(p + 4, r->seq);
-    pni_put_be32(p + 8, r->ack);
-    pni_put_be16(p + 12, (uint16_t)off_flags);
-    pni_put_be16(p + 14, r->win);
-    pni_put_be16(p + 18, r->urg);
-    uint64_t s = pni_csum_pseudo4(src, dst, PNI_IPPROTO_TCP, (uint32_t)(hlen + payload_len));
-    s += (uint64_t)r->sport + r->dport + (r->seq >> 16) + (r->seq & 0xffffu) + (r->ack >> 16) +
-         (r->ack & 0xffffu) + off_flags + r->win + r->urg;
-    if (r->has_ts) {
-        pni_put_be32(p + 20, TS_WORD);
-        pni_put_be32(p + 24, r->ts_val);
-        pni_put_be32(p + 28, r->ts_ecr);
-        s += (TS_WORD >> 16) + (TS_WORD & 0xffffu) + (r->ts_val >> 16) + (r->ts_val & 0xffffu) +
-             (r->ts_ecr >> 16) + (r->ts_ecr & 0xffffu);
-    }
-    /* s < 2^21 here; payload_sum is folded first so the add cannot wrap. */
-    uint16_t c = (uint16_t)~pni_csum_fold(s + pni_csum_fold(payload_sum));
-    pni_put_be16(p + 16, c);
-    return hlen;
-}
-
 size_t
 pni_wire_tcp_emit(const pni_tcp_repr *r, int layout, uint8_t *p, size_t cap,
                   const uint8_t src[4], const uint8_t dst[4], size_t payload_len,
                   uint64_t payload_sum)
 {
-    if (ts_only(r))
-        return emit_ts_only(r, p, cap, src, dst, payload_len, payload_sum);
+    if (ts_only(r)) {
+        if (cap < PNI_TCP_HLEN + (r->has_ts ? 12u : 0u))
+            return 0;
+        return pni_wire_tcp_emit_ts(r, p, src, dst, payload_len, payload_sum);
+    }
     ow w;
     build_options(&w, r, layout);
     size_t hlen = PNI_TCP_HLEN + w.n;
