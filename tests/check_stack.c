@@ -349,8 +349,8 @@ fast_twin_run(int hooked, pn_stats st[2], uint64_t *hook_calls)
     L->corrupt_ppm = 10000;
     L->delay_us = 500;
     int ls = pn_tcp_open(B.s), c = pn_tcp_open(A.s), ua = pn_udp_open(A.s), ub = pn_udp_open(B.s);
-    pn_sockaddr lb = {PN_IP4(0, 0, 0, 0), 80}, ub_at = {PN_IP4(0, 0, 0, 0), 53};
-    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 80}, uto = {PN_IP4(10, 0, 0, 2), 53};
+    pn_sockaddr lb = {PN_IP4(0, 0, 0, 0), 40006}, ub_at = {PN_IP4(0, 0, 0, 0), 40005};
+    pn_sockaddr to = {PN_IP4(10, 0, 0, 2), 40006}, uto = {PN_IP4(10, 0, 0, 2), 40005};
     ck_assert_int_eq(pn_tcp_bind(B.s, ls, &lb), 0);
     ck_assert_int_eq(pn_tcp_listen(B.s, ls, 4), 0);
     ck_assert_int_eq(pn_udp_bind(B.s, ub, &ub_at), 0);
