@@ -444,7 +444,7 @@ pn_next_deadline(const pn_stack *s)
 {
     if (s == NULL)
         return PN_TIME_NEVER;
-    /* The three modules' own deadline functions, read in place: each is
+    /* The three modules' deadlines, read in place: each is
      * an aggregate kept exact by its module (the neighbour minimum, the
      * oldest reassembly slot, the TCP timer heap's top), so this is a few
      * loads instead of three calls (bench W2 asks twice per datagram).
@@ -454,10 +454,9 @@ pn_next_deadline(const pn_stack *s)
 #else
     uint64_t d = s->neigh_dirty ? pni_neigh_deadline(s) : s->neigh_next;
 #endif
-#if PN_HAVE_FRAG
-    if (s->reass_oldest != NULL && s->reass_oldest->deadline < d)
-        d = s->reass_oldest->deadline;
-#endif
+    uint64_t r = pni_reass_deadline(s);
+    if (r < d)
+        d = r;
 #if PN_HAVE_TCP
     const struct pni_tcp *tp = s->tcp;
     if (tp != NULL && tp->hn != 0 && tp->hkey[0] < d)

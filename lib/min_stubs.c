@@ -322,11 +322,4 @@ pni_reass_poll(pn_stack *s)
     (void)s;
 }
 
-uint64_t
-pni_reass_deadline(const pn_stack *s)
-{
-    (void)s;
-    return PN_TIME_NEVER;
-}
-
 #endif /* !PN_HAVE_FRAG */

@@ -583,7 +583,18 @@ int pni_frag_output(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, uint16_t 
  * a chain) when complete, else NULL. Consumes frag. */
 pni_buf *pni_reass_input(pn_stack *s, pni_buf *frag, const pni_ip4_repr *ip);
 void pni_reass_poll(pn_stack *s);
-uint64_t pni_reass_deadline(const pn_stack *s);
+/* The oldest slot's deadline (the slots are kept oldest first), or
+ * PN_TIME_NEVER; inline: pn_next_deadline asks on every call. */
+static inline uint64_t
+pni_reass_deadline(const pn_stack *s)
+{
+#if PN_HAVE_FRAG
+    return s->reass_oldest != NULL ? s->reass_oldest->deadline : PN_TIME_NEVER;
+#else
+    (void)s;
+    return PN_TIME_NEVER;
+#endif
+}
 
 /* ---- icmp (lib/icmp.c) ---- */
 

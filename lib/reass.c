@@ -404,11 +404,4 @@ pni_reass_poll(pn_stack *s)
     }
 }
 
-/* see pn_internal.h */
-uint64_t
-pni_reass_deadline(const pn_stack *s)
-{
-    return s->reass_oldest != NULL ? s->reass_oldest->deadline : PN_TIME_NEVER;
-}
-
 #endif /* PN_HAVE_FRAG */
