@@ -511,6 +511,22 @@ check_chain(const pni_buf *pkt, size_t hlen, const pni_ip4_repr *ip, pni_udp_rep
     return 0;
 }
 
+/* Queue a received datagram (pkt data = its payload) on u, with the
+ * sender's address and port for recvfrom; plen payload bytes charged. */
+static PNI_ALWAYS_INLINE void
+rq_append(pni_udp_sock *u, pni_buf *pkt, uint32_t src, uint16_t sport, uint32_t plen)
+{
+    pkt->meta = src;
+    pkt->meta16 = sport;
+    pkt->qnext = NULL;
+    if (u->rq_tail != NULL)
+        u->rq_tail->qnext = pkt;
+    else
+        u->rq_head = pkt;
+    u->rq_tail = pkt;
+    u->rq_bytes += plen;
+}
+
 /* see pn_internal.h */
 int
 pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
@@ -527,15 +543,7 @@ pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
     pkt->len = (uint16_t)end;
     pkt->tot_len = end;
     pni_buf_pull(pkt, PNI_IP4_HLEN + PNI_UDP_HLEN);
-    pkt->meta = pni_be32(p + 12);
-    pkt->meta16 = r->sport;
-    pkt->qnext = NULL;
-    if (u->rq_tail != NULL)
-        u->rq_tail->qnext = pkt;
-    else
-        u->rq_head = pkt;
-    u->rq_tail = pkt;
-    u->rq_bytes += plen;
+    rq_append(u, pkt, pni_be32(p + 12), r->sport, plen);
     return 1;
 }
 
@@ -577,15 +585,7 @@ pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
     if (pkt->tot_len > hlen + r.len)
         pni_buf_trim(s, pkt, hlen + r.len);
     pni_buf_pull(pkt, hlen + PNI_UDP_HLEN);
-    pkt->meta = pni_be32(ip->src);
-    pkt->meta16 = r.sport;
-    pkt->qnext = NULL;
-    if (u->rq_tail != NULL)
-        u->rq_tail->qnext = pkt;
-    else
-        u->rq_head = pkt;
-    u->rq_tail = pkt;
-    u->rq_bytes += plen;
+    rq_append(u, pkt, pni_be32(ip->src), r.sport, plen);
 }
 
 #endif /* PN_HAVE_UDP */
