@@ -31,14 +31,9 @@
 
 #include "wire.h"
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && UINTPTR_MAX > 0xffffffffu
+#if (PNI_HOST_LE || PNI_HOST_BE) && UINTPTR_MAX > 0xffffffffu
 #define PNI_CS_WIDE 1
-#define PNI_CS_LE 1
-#elif defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                  \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ && UINTPTR_MAX > 0xffffffffu
-#define PNI_CS_WIDE 1
-#define PNI_CS_LE 0
+#define PNI_CS_LE PNI_HOST_LE
 #else
 #define PNI_CS_WIDE 0
 #define PNI_CS_LE 0

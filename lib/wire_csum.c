@@ -69,18 +69,8 @@
 
 #include "wire.h"
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_LE 1
-#define HOST_BE 0
-#elif defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                  \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define HOST_LE 0
-#define HOST_BE 1
-#else
-#define HOST_LE 0
-#define HOST_BE 0 /* unknown: portable byte-wise loads */
-#endif
+#define HOST_LE PNI_HOST_LE
+#define HOST_BE PNI_HOST_BE /* neither: portable byte-wise loads */
 
 /* sum_chunk is inlined into its few callers: pni_csum_partial runs once
  * per header and per payload, and a call costs as much as a short sum. */

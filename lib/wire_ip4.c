@@ -53,18 +53,8 @@
 #define IPOPT_SSRR 137
 #define IPOPT_RA 148
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_LE 1
-#define HOST_BE 0
-#elif defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                  \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define HOST_LE 0
-#define HOST_BE 1
-#else
-#define HOST_LE 0
-#define HOST_BE 0 /* unknown: pni_csum */
-#endif
+#define HOST_LE PNI_HOST_LE
+#define HOST_BE PNI_HOST_BE /* neither: pni_csum */
 
 #define IP4_RF 0x8000 /* reserved flag bit (RFC 791 section 3.1: must be zero) */
 
