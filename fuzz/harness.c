@@ -472,7 +472,8 @@ fz_check(fz_world *w)
         return;
     const pni_pool *tp = &s->pool[PN_POOL_TCP];
     for (uint32_t i = 0; i < tp->count && i < sizeof adv / sizeof adv[0]; i++) {
-        const pni_tcpcb *cb = pni_pool_at(tp, i);
+        const pni_tcpcb *cb =
+            tp->inuse[i] ? (const pni_tcpcb *)(tp->base + (size_t)i * tp->obj_size) : NULL;
         int synced = cb != NULL && cb->state >= PN_TCP_ESTABLISHED;
         if (!synced) {
             adv[i].valid = 0;

@@ -43,6 +43,20 @@ pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_poo
     p->obj_size = osz;
     p->count = count;
     p->st = st;
+    /* The inverse of the odd part of osz modulo 2^32, by Newton's
+     * iteration (x = x * (2 - d * x) doubles the correct low bits; an odd
+     * d is its own inverse to three bits): lets the invariant walk map a
+     * pointer to an index with a multiply. */
+    p->div_tz = 0;
+    uint32_t d = osz;
+    while ((d & 1u) == 0) {
+        d >>= 1;
+        p->div_tz++;
+    }
+    uint32_t inv = d;
+    for (int i = 0; i < 4; i++)
+        inv *= 2u - d * inv;
+    p->div_inv = inv;
     memset(st, 0, sizeof *st);
     st->capacity = count;
     memset(inuse, 0, count);

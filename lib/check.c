@@ -39,90 +39,156 @@
 
 #define FAIL(msg) return (msg)
 
+/* Exact division by a pool's object size without a divide instruction:
+ * the walk maps a pointer to an index once per free object, per queued
+ * packet, per chain link and per TCP chunk, and a divide costs tens of
+ * cycles where a multiply costs three. With obj_size = odd << tz, rel is a
+ * multiple of obj_size iff its low tz bits are zero and
+ * (rel >> tz) * odd^-1 (mod 2^32) <= (2^32 - 1) / odd, and that product is
+ * then the quotient (Granlund and Montgomery, "Division by invariant
+ * integers using multiplication", PLDI 1994, section 9). Since the pool
+ * spans obj_size * count < 2^32 bytes, (2^32 - 1) / odd >= count - 1, so a
+ * product below count is the quotient and any other says "between
+ * objects": no divide is needed to set up the test either. */
+typedef struct divx {
+    const uint8_t *base;
+    uint32_t span; /* obj_size * count: offsets at or past it are outside */
+    uint32_t count;
+    uint32_t inv;
+    uint32_t tzmask;
+    unsigned tz;
+} divx;
+
+static inline divx
+divx_make(const pni_pool *p)
+{
+    divx x;
+    x.base = p->base;
+    x.count = p->base == NULL ? 0 : p->count;
+    x.span = p->obj_size * x.count; /* pools < 4 GiB */
+    x.tz = p->div_tz;
+    x.tzmask = (1u << x.tz) - 1;
+    x.inv = p->div_inv; /* set by pni_pool_carve */
+    return x;
+}
+
+/* Index of the object obj starts, or UINT32_MAX when obj is outside the
+ * pool or between two objects. */
+static inline uint32_t
+divx_index(const divx *x, const void *obj)
+{
+    uintptr_t o = (uintptr_t)obj, b = (uintptr_t)x->base;
+    if (o < b || o - b >= x->span)
+        return UINT32_MAX;
+    uint32_t rel = (uint32_t)(o - b);
+    if (rel & x->tzmask)
+        return UINT32_MAX;
+    uint32_t q = (rel >> x->tz) * x->inv;
+    return q < x->count ? q : UINT32_MAX;
+}
+
+/* Sum of the in-use bytes, eight at a time; -1 when one is neither 0 nor 1. */
+static int64_t
+inuse_sum(const uint8_t *in, uint32_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t used = 0;
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, in + i, 8);
+        if (w & ~ones)
+            return -1;
+        used += (w * ones) >> 56; /* byte sum: at most 8, no carry across */
+    }
+    for (; i < n; i++) {
+        if (in[i] > 1)
+            return -1;
+        used += in[i];
+    }
+    return (int64_t)used;
+}
+
+/* 1 when the eight in-use bytes from i (i + 8 <= n) are all zero: the
+ * walks over every segment skip runs of free ones a word at a time. */
+static inline int
+skip8(const uint8_t *in, uint32_t i, uint32_t n)
+{
+    if (i + 8 > n)
+        return 0;
+    uint64_t w;
+    memcpy(&w, in + i, 8);
+    return w == 0;
+}
+
 static const char *
 pool_check(const pni_pool *p)
 {
     if (p->base == NULL || p->st == NULL)
         return NULL; /* not carved (feature left out, or count 0) */
-    uint32_t used = 0;
-    for (uint32_t i = 0; i < p->count; i++) {
-        if (p->inuse[i] > 1)
-            FAIL("pool: in-use byte neither 0 nor 1");
-        used += p->inuse[i];
-    }
+    int64_t u = inuse_sum(p->inuse, p->count);
+    if (u < 0)
+        FAIL("pool: in-use byte neither 0 nor 1");
+    uint32_t used = (uint32_t)u;
     if (used != p->st->used)
         FAIL("pool: in-use bytes disagree with stats used");
     if (p->st->used > p->count || p->st->capacity != p->count)
         FAIL("pool: used or capacity out of range");
     if (p->st->peak < p->st->used)
         FAIL("pool: peak below used");
-    uint32_t nfree = 0;
+    divx x = divx_make(p);
+    uint32_t nfree = 0, want = p->count - used;
     const void *obj = p->free_head;
-    uintptr_t end = (uintptr_t)p->base + (uintptr_t)p->obj_size * p->count;
     while (obj != NULL) {
-        uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
-        if (nfree >= p->count - used)
+        if (nfree >= want)
             FAIL("pool: free list longer than capacity - used (cycle or double free)");
-        if (o < b || o >= end)
-            FAIL("pool: free list points outside the pool");
-        uint32_t rel = (uint32_t)(o - b), idx = rel / p->obj_size; /* pools < 4 GiB */
-        if (rel != idx * p->obj_size)
+        uint32_t idx = divx_index(&x, obj);
+        if (idx == UINT32_MAX) {
+            uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
+            if (o < b || o - b >= x.span)
+                FAIL("pool: free list points outside the pool");
             FAIL("pool: free list points between objects");
+        }
         if (p->inuse[idx] != 0)
             FAIL("pool: object both free and in use");
         nfree++;
-        memcpy(&obj, (const void *)o, sizeof(void *));
+        memcpy(&obj, obj, sizeof(void *));
     }
-    if (nfree != p->count - used)
+    if (nfree != want)
         FAIL("pool: free list shorter than capacity - used (lost object)");
     return NULL;
 }
 
-/* 1 when obj is an allocated object of pool p (pointers compared as
- * integers: obj may point anywhere). */
-static int
-pool_holds(const pni_pool *p, const void *obj)
+/* 1 when obj is an allocated object of the pool x was made for (pointers
+ * compared as integers: obj may point anywhere). */
+static inline int
+pool_holds(const pni_pool *p, const divx *x, const void *obj)
 {
-    uintptr_t o = (uintptr_t)obj, b = (uintptr_t)p->base;
-    if (p->base == NULL || o < b || o >= b + (uintptr_t)p->obj_size * p->count)
-        return 0;
-    uint32_t rel = (uint32_t)(o - b), i = rel / p->obj_size;
-    return rel == i * p->obj_size && p->inuse[i] == 1;
-}
-
-/* Index of segment b in the combined RX+TX numbering, or UINT32_MAX when b
- * is not a segment of either buffer pool. */
-static uint32_t
-seg_id(const pn_stack *s, const pni_buf *b)
-{
-    for (int k = PN_POOL_RXBUF; k <= PN_POOL_TXBUF; k++) {
-        const pni_pool *p = &s->pool[k];
-        uintptr_t o = (uintptr_t)b, base = (uintptr_t)p->base;
-        if (p->base == NULL || o < base || o >= base + (uintptr_t)p->obj_size * p->count)
-            continue;
-        uint32_t rel = (uint32_t)(o - base), i = rel / p->obj_size;
-        if (rel != i * p->obj_size)
-            return UINT32_MAX;
-        return k == PN_POOL_RXBUF ? i : s->pool[PN_POOL_RXBUF].count + i;
-    }
-    return UINT32_MAX;
-}
-
-static int
-seg_live(const pn_stack *s, const pni_buf *b)
-{
-    uint32_t id = seg_id(s, b);
-    uint32_t nrx = s->pool[PN_POOL_RXBUF].count;
-    if (id == UINT32_MAX)
-        return 0;
-    return id < nrx ? s->pool[PN_POOL_RXBUF].inuse[id] : s->pool[PN_POOL_TXBUF].inuse[id - nrx];
+    uint32_t i = divx_index(x, obj);
+    return i != UINT32_MAX && p->inuse[i] == 1;
 }
 
 typedef struct walk {
     const pn_stack *s;
+    divx rx, tx;    /* the two buffer pools */
+    uint32_t nrx;   /* RX segments: TX segment i is number nrx + i */
     uint32_t *cnt;  /* per-segment pointer counts, or NULL */
     uint32_t limit; /* packets a queue may hold at most (cycle guard) */
 } walk;
+
+/* Number of segment b in the combined RX+TX numbering, or UINT32_MAX when
+ * b is not an allocated segment of either buffer pool. */
+static inline uint32_t
+seg_live_id(const walk *w, const pni_buf *b)
+{
+    uint32_t i = divx_index(&w->rx, b);
+    if (i != UINT32_MAX)
+        return w->s->pool[PN_POOL_RXBUF].inuse[i] ? i : UINT32_MAX;
+    i = divx_index(&w->tx, b);
+    if (i != UINT32_MAX && w->s->pool[PN_POOL_TXBUF].inuse[i])
+        return w->nrx + i;
+    return UINT32_MAX;
+}
 
 /* Walk a queue of packets linked by qnext; count the pointer to each head,
  * check each chain. *n gets packets, *bytes their tot_len sum. *last the
@@ -136,24 +202,24 @@ queue_walk(const walk *w, const pni_buf *head, uint64_t *n, uint64_t *bytes, con
     for (const pni_buf *b = head; b != NULL; b = b->qnext) {
         if (*n >= w->limit)
             FAIL("queue: longer than the buffer pools (cycle)");
-        if (!seg_live(w->s, b))
+        uint32_t id = seg_live_id(w, b);
+        if (id == UINT32_MAX)
             FAIL("buf: a queue holds a free or foreign buffer");
         if (!pni_buf_check(b))
             FAIL("buf: chain invariant (tot_len == len + next->tot_len) broken");
-        uint32_t segs = 0;
+        uint32_t segs = 0, qid = id;
         for (const pni_buf *q = b; q != NULL; q = q->next) {
             if (++segs > w->limit)
                 FAIL("buf: chain longer than the buffer pools (cycle)");
-            if (!seg_live(w->s, q))
+            if (q != b && (qid = seg_live_id(w, q)) == UINT32_MAX)
                 FAIL("buf: a chain links a free or foreign segment");
             if ((uint32_t)q->off + q->len > q->cap || q->cap != w->s->buf_size)
                 FAIL("buf: off + len beyond the block");
-            if (q->pool != (seg_id(w->s, q) < w->s->pool[PN_POOL_RXBUF].count ? PN_POOL_RXBUF
-                                                                               : PN_POOL_TXBUF))
+            if (q->pool != (qid < w->nrx ? PN_POOL_RXBUF : PN_POOL_TXBUF))
                 FAIL("buf: pool id disagrees with the pool holding the segment");
         }
         if (w->cnt != NULL)
-            w->cnt[seg_id(w->s, b)]++;
+            w->cnt[id]++;
         (*n)++;
         *bytes += b->tot_len;
         *last = b;
@@ -166,7 +232,7 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
 {
     const pni_pool *rx = &s->pool[PN_POOL_RXBUF], *tx = &s->pool[PN_POOL_TXBUF];
     uint32_t total = rx->count + tx->count;
-    walk w = {s, NULL, total + 1};
+    walk w = {s, divx_make(rx), divx_make(tx), rx->count, NULL, total + 1};
     if (scratch != NULL && scratch_n >= total) {
         w.cnt = scratch;
         memset(scratch, 0, sizeof(uint32_t) * total);
@@ -190,12 +256,13 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     /* the zero-copy inject buffer: one empty RX segment, held alone */
     if (s->inj_buf != NULL) {
         const pni_buf *b = s->inj_buf;
-        if (!seg_live(s, b) || seg_id(s, b) >= rx->count)
+        uint32_t id = seg_live_id(&w, b);
+        if (id >= rx->count)
             FAIL("inject: the held buffer is free or not a receive buffer");
         if (b->next != NULL || b->qnext != NULL || b->len != 0 || b->tot_len != 0 || b->off != 0)
             FAIL("inject: the held buffer is not one empty segment");
         if (w.cnt != NULL)
-            w.cnt[seg_id(s, b)]++;
+            w.cnt[id]++;
     }
 
     /* neighbour hold queues */
@@ -216,13 +283,14 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
 
     /* reassembly slots: age list and bytes */
     const pni_pool *rp = &s->pool[PN_POOL_REASS];
+    divx rx_reass = divx_make(rp);
     uint64_t rbytes = 0;
     uint32_t nslots = 0;
     const pni_reass *prev = NULL;
     for (const pni_reass *r = s->reass_oldest; r != NULL; r = r->newer) {
         if (++nslots > rp->count)
             FAIL("reass: age list longer than the pool (cycle)");
-        if (!pool_holds(rp, r) || !r->in_use)
+        if (!pool_holds(rp, &rx_reass, r) || !r->in_use)
             FAIL("reass: age list holds a free slot");
         if (r->older != prev)
             FAIL("reass: age list back link wrong");
@@ -263,47 +331,54 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     if (w.cnt == NULL)
         return NULL;
 
-    /* next links of live segments; send charges of UDP sockets */
-    for (uint32_t id = 0; id < total; id++) {
-        const pni_pool *p = id < rx->count ? rx : tx;
-        uint32_t k = id < rx->count ? id : id - rx->count;
-        if (!p->inuse[k])
-            continue;
-        const pni_buf *b = (const pni_buf *)(p->base + (size_t)k * p->obj_size);
-        if (b->next != NULL) {
-            uint32_t nid = seg_id(s, b->next);
-            if (nid == UINT32_MAX || !seg_live(s, b->next))
-                FAIL("buf: next links a free or foreign segment");
-            w.cnt[nid]++;
-        }
-    }
-    for (uint32_t id = 0; id < total; id++) {
-        const pni_pool *p = id < rx->count ? rx : tx;
-        uint32_t k = id < rx->count ? id : id - rx->count;
-        const pni_buf *b = p->inuse[k] ? (const pni_buf *)(p->base + (size_t)k * p->obj_size) : NULL;
-        if (b == NULL) {
-            if (w.cnt[id] != 0)
-                FAIL("buf: pointer to a free segment");
-            continue;
-        }
-        if (w.cnt[id] == 0)
-            FAIL("buf: segment in use but held by nobody (leak)");
-        if (w.cnt[id] != b->ref)
-            FAIL("buf: ref differs from the number of pointers to the segment");
-    }
-    /* send charges: one pass over the TX segments, counts per socket in
-     * the scratch entries after the segments' */
+    /* One pass over the live segments: the pointer in each next link, and
+     * the TX segments' send charges, counted per socket in the scratch
+     * entries after the segments'. */
     uint32_t *charge = w.cnt + total;
     int have_charge = up->base != NULL && scratch_n >= (size_t)total + up->count;
     if (have_charge)
         memset(charge, 0, sizeof(uint32_t) * up->count);
-    for (uint32_t i = 0; have_charge && i < tx->count; i++) {
-        const pni_buf *b = (const pni_buf *)(tx->base + (size_t)i * tx->obj_size);
-        if (!tx->inuse[i] || b->owner_kind != 1)
-            continue;
-        if (b->owner >= up->count || !up->inuse[b->owner])
-            FAIL("udp: a buffer is charged to a free socket");
-        charge[b->owner]++;
+    const pni_pool *bp[2] = {rx, tx};
+    for (int k = 0; k < 2; k++) {
+        const pni_pool *p = bp[k];
+        for (uint32_t i = 0; i < p->count; i++) {
+            if ((i & 7) == 0 && skip8(p->inuse, i, p->count)) {
+                i += 7;
+                continue;
+            }
+            if (!p->inuse[i])
+                continue;
+            const pni_buf *b = (const pni_buf *)(p->base + (size_t)i * p->obj_size);
+            if (b->next != NULL) {
+                uint32_t nid = seg_live_id(&w, b->next);
+                if (nid == UINT32_MAX)
+                    FAIL("buf: next links a free or foreign segment");
+                w.cnt[nid]++;
+            }
+            if (k == 1 && have_charge && b->owner_kind == 1) {
+                if (b->owner >= up->count || !up->inuse[b->owner])
+                    FAIL("udp: a buffer is charged to a free socket");
+                charge[b->owner]++;
+            }
+        }
+    }
+    /* Every pointer counted, each to a live segment (the walks above fail
+     * on one to a free segment): each live segment's count is its ref. */
+    for (int k = 0; k < 2; k++) {
+        const pni_pool *p = bp[k];
+        const uint32_t *cnt = w.cnt + (k == 0 ? 0 : rx->count);
+        for (uint32_t i = 0; i < p->count; i++) {
+            if ((i & 7) == 0 && skip8(p->inuse, i, p->count)) {
+                i += 7;
+                continue;
+            }
+            if (!p->inuse[i])
+                continue;
+            if (cnt[i] == 0)
+                FAIL("buf: segment in use but held by nobody (leak)");
+            if (cnt[i] != ((const pni_buf *)(p->base + (size_t)i * p->obj_size))->ref)
+                FAIL("buf: ref differs from the number of pointers to the segment");
+        }
     }
     for (uint32_t i = 0; have_charge && i < up->count; i++) {
         const pni_udp_sock *u = pni_pool_at(up, i);
@@ -313,16 +388,26 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     return NULL;
 }
 
-static const char *
-tcpq_check(const pn_stack *s, const pni_tcpq *q, uint32_t *chunks)
+/* One byte queue: the chain holds exactly nch chunks of the chunk pool,
+ * ends at tail and covers head_off + len bytes. Inline with an early out
+ * for the empty queue, the usual case, since it runs twice per control
+ * block per step. */
+static inline const char *
+tcpq_check(const pni_pool *cp, const divx *cx, const pni_tcpq *q, uint32_t *chunks)
 {
-    const pni_pool *cp = &s->pool[PN_POOL_TCPBUF];
+    if (q->head == NULL) {
+        if (q->nch != 0 || q->tail != NULL)
+            FAIL("tcpq: nch or tail disagrees with the chain");
+        if (q->head_off != 0 || q->len != 0)
+            FAIL("tcpq: chunks do not cover head_off + len");
+        return NULL;
+    }
     uint32_t n = 0;
     const pni_tcp_chunk *last = NULL;
     for (const pni_tcp_chunk *c = q->head; c != NULL; c = c->next) {
         if (++n > cp->count)
             FAIL("tcpq: chunk chain longer than the pool (cycle)");
-        if (!pool_holds(cp, c))
+        if (!pool_holds(cp, cx, c))
             FAIL("tcpq: queue holds a free or foreign chunk");
         last = c;
     }
@@ -330,7 +415,7 @@ tcpq_check(const pn_stack *s, const pni_tcpq *q, uint32_t *chunks)
         FAIL("tcpq: nch or tail disagrees with the chain");
     if ((uint64_t)q->head_off + q->len > (uint64_t)q->nch * PNI_TCPCH_DATA)
         FAIL("tcpq: chunks do not cover head_off + len");
-    if (q->head_off >= PNI_TCPCH_DATA && q->nch > 0)
+    if (q->head_off >= PNI_TCPCH_DATA)
         FAIL("tcpq: head_off past the first chunk");
     *chunks += n;
     return NULL;
@@ -343,12 +428,18 @@ tcp_check(const pn_stack *s)
         return NULL;
     const pni_pool *tp = &s->pool[PN_POOL_TCP];
     const pni_pool *sp = &s->pool[PN_POOL_SYN];
+    const pni_pool *cp = &s->pool[PN_POOL_TCPBUF];
     uint32_t chunks = 0, nsyn = 0;
     const char *e;
+    divx cx = divx_make(cp);
     for (uint32_t i = 0; i < tp->count; i++) {
-        const pni_tcpcb *cb = pni_pool_at(tp, i);
-        if (cb == NULL)
+        if ((i & 7) == 0 && skip8(tp->inuse, i, tp->count)) {
+            i += 7;
             continue;
+        }
+        if (!tp->inuse[i])
+            continue;
+        const pni_tcpcb *cb = (const pni_tcpcb *)(tp->base + (size_t)i * tp->obj_size);
         if (cb->state > PN_TCP_TIME_WAIT)
             FAIL("tcp: state out of range");
         if (cb->state >= PN_TCP_SYN_SENT) {
@@ -357,9 +448,9 @@ tcp_check(const pn_stack *s)
             if (!pni_seq_leq(cb->snd_nxt, cb->snd_max))
                 FAIL("tcp: snd_nxt > snd_max");
         }
-        if ((e = tcpq_check(s, &cb->sndq, &chunks)) != NULL)
+        if ((e = tcpq_check(cp, &cx, &cb->sndq, &chunks)) != NULL)
             return e;
-        if ((e = tcpq_check(s, &cb->rcvq, &chunks)) != NULL)
+        if ((e = tcpq_check(cp, &cx, &cb->rcvq, &chunks)) != NULL)
             return e;
         if (cb->state == PN_TCP_LISTEN)
             nsyn += cb->nsyn;

@@ -71,6 +71,8 @@ typedef struct pni_pool {
     uint32_t obj_size;   /* rounded up to PNI_ALIGN */
     uint32_t count;
     pn_pool_stats *st;   /* points into the stack's stats */
+    uint32_t div_inv;    /* obj_size = odd << div_tz; odd^-1 mod 2^32 */
+    uint32_t div_tz;     /* (exact division without a divide: lib/check.c) */
 } pni_pool;
 
 /* Carve a pool of count objects of size bytes (measuring when c->base is
