@@ -11,7 +11,8 @@
  * PEER_SYN: a new connection, ICMP_ERR: an ICMP error quoting it), so
  * handshakes, data transfer, loss and closes are a few bytes away; raw
  * frames (FRAME) reach everything else. The invariants are checked after
- * every instruction, and at the end every pool must come back to zero.
+ * every instruction (under afl-fuzz, a refused API call with the next
+ * instruction), and at the end every pool must come back to zero.
  */
 #include <stdio.h>
 #include <string.h>
@@ -458,7 +459,14 @@ pn_fuzz_one(const uint8_t *data, size_t len)
         if (pn_fuzz_verbose)
             fprintf(stderr, "  op %s -> %d at t=%llu\n", op_name[op], rc, (unsigned long long)w.now);
         ret_ok(rc);
-        fz_check(&w);
+        /* A call the stack refused (rc < 0, most calls on a fuzzed input)
+         * is checked with the next step under afl-fuzz: a refusal that
+         * broke something still fails there, and the replayer, which
+         * checks every instruction, names the call. This halves the walks
+         * per execution (measured: 64% of the API steps of the committed
+         * corpus are refusals). */
+        if (rc >= 0 || pn_fuzz_arena_fill >= 0)
+            fz_check(&w);
         fz_drain(&w);
     }
     fz_teardown(&w);
