@@ -293,6 +293,9 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     return 1;
 }
 
+PNI_NOINLINE static int send_general(pn_stack *s, pni_udp_sock *u, int sock, const void *data,
+                                     size_t len, const pn_sockaddr *to);
+
 /* see purenet.h */
 int
 pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sockaddr *to,
@@ -314,6 +317,16 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
         if (send_fast(s, u, sock, data, len, to->port, &res))
             return res;
     }
+    return send_general(s, u, sock, data, len, to);
+}
+
+/* pn_udp_sendto past its argument checks, when the fast path did not
+ * take the datagram. Out of line: the fast path's caller then keeps a
+ * small frame. */
+PNI_NOINLINE static int
+send_general(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len,
+             const pn_sockaddr *to)
+{
     uint8_t src[4], nh[4];
     if (pni_route_lookup(s, to->addr.b, src, nh) != 0) {
         PNI_STAT(s, ip4_no_route);
