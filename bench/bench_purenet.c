@@ -127,29 +127,41 @@ move_long(int from, int err)
  * empty has nothing to drain. bench_lwip.c's deliver() pops a FIFO of
  * frames actually sent, which never polls an empty side either. */
 static uint64_t
+drain_side(int from)
+{
+    pn_stack *src = g_s[from], *dst = g_s[!from];
+    uint64_t n = 0;
+    const uint8_t *f;
+    int len;
+    while ((len = pn_drain_view(src, &f)) != 0) {
+        if (len > 0) {
+            pn_inject_raw(dst, f, (size_t)len, g_now);
+            pn_drain_release(src);
+        } else {
+            move_long(from, len);
+        }
+        n++;
+    }
+    g_frames[from] += n;
+    return n;
+}
+
+static uint64_t
 pump(void)
 {
+    /* Drain one side into the other, then the other if it may hold
+     * output (it was given frames, or it is B at the start), and so on
+     * until a side drains empty and the other has had nothing since. */
     uint64_t moved = 0;
-    int dirty[2] = {1, 1};
-    for (int from = 0; dirty[0] | dirty[1]; from = !from) {
-        if (!dirty[from])
-            continue;
-        dirty[from] = 0;
-        const uint8_t *f;
-        int len;
-        while ((len = pn_drain_view(g_s[from], &f)) != 0) {
-            if (len > 0) {
-                pn_inject_raw(g_s[!from], f, (size_t)len, g_now);
-                pn_drain_release(g_s[from]);
-            } else {
-                move_long(from, len);
-            }
-            dirty[!from] = 1;
-            g_frames[from]++;
-            moved++;
-        }
+    int from = 0, other_dirty = 1;
+    for (;;) {
+        uint64_t n = drain_side(from);
+        moved += n;
+        if (n == 0 && !other_dirty)
+            return moved;
+        from = !from;
+        other_dirty = 0; /* the side just drained is empty */
     }
-    return moved;
 }
 
 /* Advance the clock by us and run the timers that are due. */
@@ -178,11 +190,21 @@ stall(void)
     tick(0);
 }
 
-static void
+/* app_take's check of the bytes against the pattern (verify=1 only). Out
+ * of line: without it app_take is one add, inlined (measured: 26
+ * instructions per W2 datagram when the whole of it was a call). */
+static __attribute__((noinline)) void
+app_verify(const uint8_t *buf, size_t n)
+{
+    if (!bench_pattern_ok(g_pat, g_rx_bytes, buf, n))
+        g_verify_bad = 1;
+}
+
+static inline void
 app_take(const uint8_t *buf, size_t n)
 {
-    if (g_args->verify && !bench_pattern_ok(g_pat, g_rx_bytes, buf, n))
-        g_verify_bad = 1;
+    if (g_args->verify)
+        app_verify(buf, n);
     g_rx_bytes += n;
 }
 

@@ -131,8 +131,10 @@ pni_buf_ref(pni_buf *b)
     return 0;
 }
 
-void
-pni_buf_free(pn_stack *s, pni_buf *b)
+/* pni_buf_free's general walk: chains, shared segments, the refusals of
+ * a double free. Out of line, so that the usual case needs no frame. */
+PNI_NOINLINE static void
+free_walk(pn_stack *s, pni_buf *b)
 {
     while (b != NULL) {
         if (b->ref == 0 || b->pool >= PN_POOL_COUNT) {
@@ -162,6 +164,38 @@ pni_buf_free(pn_stack *s, pni_buf *b)
         p->st->used--;
         b = next;
     }
+}
+
+void
+pni_buf_free(pn_stack *s, pni_buf *b)
+{
+    /* The usual case, straight-line: a packet of one segment losing its
+     * last reference, returned to its pool with the same steps and
+     * checks as free_walk (ref, pool byte, in-use byte, send budget,
+     * used count); anything else, or anything odd, takes the walk, which
+     * counts and refuses what must be. */
+    if (b != NULL && b->next == NULL && b->ref == 1 && b->pool < PN_POOL_COUNT) {
+        pni_pool *p = &s->pool[b->pool];
+        uint32_t i = pni_pool_index(p, b);
+        if (p->inuse[i] != 0) {
+            if (b->owner_kind == 1) {
+                pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], b->owner);
+                /* pni_udp_wmem_release, but for a closing socket's last
+                 * buffer (the walk finishes the close) */
+                if (u == NULL || (u->in_use == PNI_UDP_CLOSING && u->wmem <= s->buf_size))
+                    goto walk;
+                u->wmem = u->wmem > s->buf_size ? u->wmem - s->buf_size : 0;
+            }
+            b->ref = 0;
+            p->inuse[i] = 0;
+            memcpy(b, &p->free_head, sizeof(void *));
+            p->free_head = b;
+            p->st->used--;
+            return;
+        }
+    }
+walk:
+    free_walk(s, b);
 }
 
 void

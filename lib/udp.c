@@ -293,6 +293,9 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     return 1;
 }
 
+PNI_NOINLINE static int send_general(pn_stack *s, pni_udp_sock *u, int sock, const void *data,
+                                     size_t len, const pn_sockaddr *to);
+
 /* see purenet.h */
 int
 pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sockaddr *to,
@@ -314,6 +317,16 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
         if (send_fast(s, u, sock, data, len, to->port, &res))
             return res;
     }
+    return send_general(s, u, sock, data, len, to);
+}
+
+/* pn_udp_sendto past its argument checks, when the fast path did not
+ * take the datagram. Out of line: the fast path's caller then keeps a
+ * small frame. */
+PNI_NOINLINE static int
+send_general(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len,
+             const pn_sockaddr *to)
+{
     uint8_t src[4], nh[4];
     if (pni_route_lookup(s, to->addr.b, src, nh) != 0) {
         PNI_STAT(s, ip4_no_route);
@@ -527,12 +540,10 @@ rq_append(pni_udp_sock *u, pni_buf *pkt, uint32_t src, uint16_t sport, uint32_t 
     u->rq_bytes += plen;
 }
 
-/* see pn_internal.h */
-int
-pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
+/* pni_udp_input_fast once the socket u (or NULL) is known. */
+static PNI_ALWAYS_INLINE int
+input_fast_to(pn_stack *s, pni_udp_sock *u, pni_buf *pkt, const pni_udp_repr *r, const uint8_t *p)
 {
-    uint8_t *p = pni_buf_data(pkt);
-    pni_udp_sock *u = lookup(s, p + 16, r->dport);
     uint32_t plen = (uint32_t)r->len - PNI_UDP_HLEN;
     if (u == NULL || (uint64_t)u->rq_bytes + plen > s->cfg.udp_rcvbuf)
         return 0; /* the general path sends the ICMP error or counts the drop */
@@ -545,6 +556,29 @@ pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
     pni_buf_pull(pkt, PNI_IP4_HLEN + PNI_UDP_HLEN);
     rq_append(u, pkt, pni_be32(p + 12), r->sport, plen);
     return 1;
+}
+
+/* pni_udp_input_fast when the demux cache does not hold (dst, port): the
+ * walk, which fills it. Out of line and reached by a tail call, so that
+ * the cache hit needs no stack frame. */
+PNI_NOINLINE static int
+input_fast_miss(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
+{
+    const uint8_t *p = pni_buf_data(pkt);
+    return input_fast_to(s, lookup(s, p + 16, r->dport), pkt, r, p);
+}
+
+/* see pn_internal.h */
+int
+pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
+{
+    const uint8_t *p = pni_buf_data(pkt);
+    /* lookup()'s cache hit, inline */
+    if (s->udp_dm_gen != s->udp_gen || s->udp_dm_port != r->dport ||
+        !pni_ip_eq(s->udp_dm_dst, p + 16))
+        return input_fast_miss(s, pkt, r);
+    pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], s->udp_dm_sock);
+    return input_fast_to(s, u, pkt, r, p);
 }
 
 /* see pn_internal.h */

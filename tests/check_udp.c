@@ -333,6 +333,36 @@ START_TEST(test_udp_close_with_datagram_held_frees_after_arp_gives_up)
 }
 END_TEST
 
+static int one(void);
+
+START_TEST(test_udp_close_with_frames_queued_frees_at_last_drain)
+{
+    /* Three datagrams on the egress queue (the first by the general path,
+     * the others by the fast one), then close: each drained frame gives
+     * its buffer's charge back (pni_buf_free's straight-line case while
+     * others remain), the last one frees the lingering slot. */
+    int u = pn_udp_open(S);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pn_udp_sendto(S, u, "abc", 3, &PEER, 10), 3);
+    const pni_udp_sock *us = pni_pool_at(&S->pool[PN_POOL_UDP], (uint32_t)u);
+    ck_assert_ptr_nonnull(us);
+    ck_assert_uint_eq(us->wmem, 3 * S->buf_size);
+    ck_assert_int_eq(pn_udp_close(S, u), 0);
+    ck_assert_uint_eq(us->in_use, PNI_UDP_CLOSING);
+    for (int left = 2; left >= 1; left--) {
+        ck_assert_int_eq(one(), 14 + 20 + 8 + 3);
+        ck_assert_uint_eq(us->wmem, (uint32_t)left * S->buf_size);
+        ck_assert_uint_eq(pn_stats_get(S)->pool[PN_POOL_UDP].used, 1);
+        ck_assert_uint_eq(pn_stats_get(S)->pool[PN_POOL_TXBUF].used, (uint32_t)left);
+    }
+    ck_assert_int_eq(one(), 14 + 20 + 8 + 3);
+    ck_assert_uint_eq(pn_stats_get(S)->pool[PN_POOL_UDP].used, 0);
+    ck_assert_uint_eq(pn_stats_get(S)->pool[PN_POOL_TXBUF].used, 0);
+    ck_assert_uint_eq(pn_stats_get(S)->buf_double_free, 0);
+    finish();
+}
+END_TEST
+
 /* ---- send fast path ---------------------------------------------------- */
 
 static int hook_calls, hook_verdict;
@@ -760,6 +790,7 @@ udp_suite(void)
     tcase_add_test(tc, test_udp_no_socket_port_unreachable);
     tcase_add_test(tc, test_udp_bad_checksum_and_length_counted);
     tcase_add_test(tc, test_udp_close_with_datagram_held_frees_after_arp_gives_up);
+    tcase_add_test(tc, test_udp_close_with_frames_queued_frees_at_last_drain);
     tcase_add_test(tc, test_udp_fast_path_frames_match_general_path);
     tcase_add_test(tc, test_udp_fast_path_route_change_between_sends);
     tcase_add_test(tc, test_udp_fast_path_neighbour_change_and_expiry);
