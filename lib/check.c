@@ -109,16 +109,26 @@ inuse_sum(const uint8_t *in, uint32_t n)
     return (int64_t)used;
 }
 
-/* 1 when the eight in-use bytes from i (i + 8 <= n) are all zero: the
- * walks over every segment skip runs of free ones a word at a time. */
-static inline int
-skip8(const uint8_t *in, uint32_t i, uint32_t n)
+/* The first allocated object of p at index i or after (p->count when
+ * there is none): the walks visit live objects only, and skip runs of free
+ * ones eight in-use bytes at a time. */
+static inline uint32_t
+next_live(const pni_pool *p, uint32_t i)
 {
-    if (i + 8 > n)
-        return 0;
-    uint64_t w;
-    memcpy(&w, in + i, 8);
-    return w == 0;
+    while (i < p->count) {
+        if ((i & 7) == 0 && i + 8 <= p->count) {
+            uint64_t w;
+            memcpy(&w, p->inuse + i, 8);
+            if (w == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (p->inuse[i])
+            return i;
+        i++;
+    }
+    return p->count;
 }
 
 static const char *
@@ -341,13 +351,7 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     const pni_pool *bp[2] = {rx, tx};
     for (int k = 0; k < 2; k++) {
         const pni_pool *p = bp[k];
-        for (uint32_t i = 0; i < p->count; i++) {
-            if ((i & 7) == 0 && skip8(p->inuse, i, p->count)) {
-                i += 7;
-                continue;
-            }
-            if (!p->inuse[i])
-                continue;
+        for (uint32_t i = next_live(p, 0); i < p->count; i = next_live(p, i + 1)) {
             const pni_buf *b = (const pni_buf *)(p->base + (size_t)i * p->obj_size);
             if (b->next != NULL) {
                 uint32_t nid = seg_live_id(&w, b->next);
@@ -367,13 +371,7 @@ bufs_check(const pn_stack *s, uint32_t *scratch, size_t scratch_n)
     for (int k = 0; k < 2; k++) {
         const pni_pool *p = bp[k];
         const uint32_t *cnt = w.cnt + (k == 0 ? 0 : rx->count);
-        for (uint32_t i = 0; i < p->count; i++) {
-            if ((i & 7) == 0 && skip8(p->inuse, i, p->count)) {
-                i += 7;
-                continue;
-            }
-            if (!p->inuse[i])
-                continue;
+        for (uint32_t i = next_live(p, 0); i < p->count; i = next_live(p, i + 1)) {
             if (cnt[i] == 0)
                 FAIL("buf: segment in use but held by nobody (leak)");
             if (cnt[i] != ((const pni_buf *)(p->base + (size_t)i * p->obj_size))->ref)
@@ -432,13 +430,7 @@ tcp_check(const pn_stack *s)
     uint32_t chunks = 0, nsyn = 0;
     const char *e;
     divx cx = divx_make(cp);
-    for (uint32_t i = 0; i < tp->count; i++) {
-        if ((i & 7) == 0 && skip8(tp->inuse, i, tp->count)) {
-            i += 7;
-            continue;
-        }
-        if (!tp->inuse[i])
-            continue;
+    for (uint32_t i = next_live(tp, 0); i < tp->count; i = next_live(tp, i + 1)) {
         const pni_tcpcb *cb = (const pni_tcpcb *)(tp->base + (size_t)i * tp->obj_size);
         if (cb->state > PN_TCP_TIME_WAIT)
             FAIL("tcp: state out of range");
