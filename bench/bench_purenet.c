@@ -4,9 +4,12 @@
  * IMPLEMENTATION NOTES
  * - Two instances, A (10.0.0.1) and B (10.0.0.2), each in its own malloc'd
  *   arena, wired back to back by pump(): pn_drain_view shows the next
- *   frame of one where it lies, pn_inject_raw copies it into the other,
- *   pn_drain_release lets it go, until both are quiet. One copy on the
- *   wire, as the lwIP harness makes one (pbuf_copy in its linkoutput).
+ *   frame of one where it lies, pn_inject_raw gives it to the other,
+ *   pn_drain_release lets it go, until both are quiet. pn_inject_raw
+ *   copies a frame into a receive buffer only when the stack keeps it
+ *   (UDP, ARP, ...); a TCP segment is processed where it lies (since
+ *   w1-rx; the lwIP harness still copies each frame into a pbuf in its
+ *   linkoutput, which lwIP's input API needs).
  * - The application copies are the library's own: pn_tcp_send and
  *   pn_udp_sendto copy in, pn_tcp_recv and pn_udp_recvfrom copy out.
  * - Time is virtual (bench_common.h). Timers run when pn_next_deadline()
@@ -111,9 +114,9 @@ move_long(int from, int err)
 }
 
 /* Move frames both ways until both instances are quiet. Returns the
- * number of frames moved. The wire copies each frame once: the receiver's
- * pn_inject_raw copies it from where it lies in the sender's buffer
- * (pn_drain_view), then the sender releases it. Measured with callgrind
+ * number of frames moved. The receiver's pn_inject_raw reads each frame
+ * where it lies in the sender's buffer (pn_drain_view; copying it only if
+ * it keeps it), then the sender releases it. Measured with callgrind
  * (same harness) against draining the sender straight into the
  * receiver's buffer (pn_inject_buf + pn_drain_raw + pn_inject_commit),
  * this is as cheap for W1's full frames and cheaper for W2's small ones,

@@ -127,7 +127,7 @@ typedef struct pn_pktview {
  * number of bytes copied (less than len only if off+len > tot_len). */
 size_t pn_pktview_copy(const pn_pktview *v, size_t off, void *dst, size_t len);
 
-/* Taps: a copy of every frame in (after pn_inject_raw accepted it for
+/* Taps: a view of every frame in (after pn_inject_raw accepted it for
  * processing, before validation) and out (when it enters the egress queue).
  * The frame is what crosses the wire: Ethernet frame or bare IP packet. */
 #define PN_TAP_IN 0
@@ -364,12 +364,19 @@ size_t pn_arena_size(const pn_config *cfg);
  *   PN_ENOMEM   len < pn_arena_size(cfg). */
 pn_stack *pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err);
 
-/* Hand one received frame to the stack. The frame is copied; the caller's
- * buffer is free on return. It is processed at once at time `now`; replies
- * are queued for pn_drain_raw(). A malformed frame returns 0 and is counted.
+/* Hand one received frame to the stack. It is processed at once at time
+ * `now`; replies are queued for pn_drain_raw(). The stack reads the frame
+ * only during the call and keeps no pointer to it: the caller's buffer is
+ * free on return, and MUST NOT change during the call (the IN tap may see
+ * it where it lies). A frame the stack keeps (a UDP datagram, a fragment,
+ * a packet held for ARP, ...) is copied into a receive buffer; the common
+ * TCP segment for us (untagged IPv4 with a 20-byte header, no hooks) is
+ * processed where it lies, without one. Counters and outputs are the same
+ * either way. A malformed frame returns 0 and is counted.
  * Errors: PN_EINVAL (s NULL, frame NULL with len > 0, len 0);
  *         PN_EMSGSIZE (len above MTU + link header: counted inject_too_big);
- *         PN_ENOBUFS (no receive buffer: counted inject_nobufs). */
+ *         PN_ENOBUFS (no receive buffer for a frame that needs one:
+ *         counted inject_nobufs). */
 int pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now);
 
 /* Pop the next outbound frame (FIFO) into buf. Returns its length, or 0

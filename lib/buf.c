@@ -332,6 +332,15 @@ pn_pktview_copy(const pn_pktview *v, size_t off, void *dst, size_t len)
 {
     if (v == NULL || (dst == NULL && len > 0))
         return 0;
+    if (v->opaque_ == NULL) { /* a frame viewed where it lies (pn_inject_raw) */
+        if (off >= v->tot_len)
+            return 0;
+        if (len > v->tot_len - off)
+            len = v->tot_len - off;
+        if (len > 0)
+            memcpy(dst, v->head + off, len);
+        return len;
+    }
     return pni_buf_copyout((const pni_buf *)v->opaque_, off, dst, len);
 }
 

@@ -62,29 +62,10 @@ pni_hook_call(pn_stack *s, int point, const pni_buf *ip)
 void
 pni_iface_input(pn_stack *s, pni_buf *frame)
 {
-    if (s->cfg.medium == PN_MEDIUM_IP) {
-        if (!pni_ip4_rx_fast(s, frame))
-            pni_ip4_input(s, frame);
+    int l3 = pni_iface_l3(s, pni_buf_data(frame), frame->len);
+    if (l3 >= 0) {
+        pni_iface_input_l3(s, frame, l3);
         return;
-    }
-    /* The common frame first: untagged IPv4 to our unicast MAC, its
-     * header in the first segment. This is exactly what the general path
-     * below concludes for it (the linearize is a no-op, the parse gives
-     * hlen 14, no VLAN, type IPv4), without building the repr. */
-    if (frame->len >= PNI_ETH_VLAN_HLEN) {
-        const uint8_t *f = pni_buf_data(frame);
-        if (f[12] == 0x08 && f[13] == 0x00 && (f[0] & 1) == 0 &&
-            memcmp(f, s->cfg.mac.b, 6) == 0) {
-            pni_buf_pull(frame, PNI_ETH_HLEN);
-            /* UDP or TCP (the IPv4 protocol byte): lib/ip4.c's receive
-             * fast path */
-            if (frame->len > 9 &&
-                (f[PNI_ETH_HLEN + 9] == PNI_IPPROTO_UDP || f[PNI_ETH_HLEN + 9] == PNI_IPPROTO_TCP) &&
-                pni_ip4_rx_fast(s, frame))
-                return;
-            pni_ip4_input(s, frame);
-            return;
-        }
     }
     size_t want = frame->tot_len < PNI_ETH_VLAN_HLEN ? frame->tot_len : PNI_ETH_VLAN_HLEN;
     uint8_t *p = pni_buf_linearize(s, frame, want);

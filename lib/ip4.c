@@ -36,6 +36,12 @@
  *   broadcast, a bad checksum, no socket (ICMP port unreachable), a full
  *   queue -- goes to the general path untouched, which judges and counts
  *   it as before.
+ * - In place (pni_ip4_inplace_ok, pni_ip4_rx_inplace): pn_inject_raw asks
+ *   the fast path's TCP test of the caller's frame before it takes a
+ *   buffer; a segment that passes is counted as the fast path counts it
+ *   and handed to pni_tcp_input_flat where it lies (TCP only reads a
+ *   segment). The test is pure, so a frame that fails it goes the
+ *   buffered way with nothing counted twice.
  * - Send: route first (it picks the source when the caller gave none),
  *   then the header (pni_wire_ip4_emit, no options), the LOCAL_OUT hook,
  *   and either one packet to pni_iface_output_ip or, above the MTU,
@@ -141,13 +147,28 @@ dst_ok(const pn_stack *s, const uint8_t a[4])
 
 #define HOOKS_IN ((1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN))
 
+static PNI_ALWAYS_INLINE int
+hooks_in(const pn_stack *s)
+{
+    return s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0;
+}
+
+/* The fast path's test for TCP over the len bytes at p (the IP header
+ * on): 1 with *ip filled when the general path would hand it, as it is,
+ * to pni_tcp_input with this repr (see the notes). */
+static PNI_ALWAYS_INLINE int
+tcp_fast_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip)
+{
+    return p[9] == PNI_IPPROTO_TCP && pni_wire_ip4_parse20(p, len, ip) == 0 && src_ok(s, ip->src) &&
+           pni_ip4_is_local(s, ip->dst);
+}
+
 /* see pn_internal.h */
 int
 pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 {
     const uint8_t *p = pni_buf_data(pkt);
-    if (pkt->len < PNI_IP4_HLEN || pkt->next != NULL ||
-        (s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0))
+    if (pkt->len < PNI_IP4_HLEN || pkt->next != NULL || hooks_in(s))
         return 0;
 #if PN_HAVE_UDP
     if (p[9] == PNI_IPPROTO_UDP) {
@@ -162,8 +183,7 @@ pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
     /* TCP: the general path's outcome without its detours, the same repr
      * handed to the same transport input. */
     pni_ip4_repr ip;
-    if (p[9] != PNI_IPPROTO_TCP || pni_wire_ip4_parse20(p, pkt->len, &ip) != 0 ||
-        !src_ok(s, ip.src) || !pni_ip4_is_local(s, ip.dst))
+    if (!tcp_fast_ok(s, p, pkt->len, &ip))
         return 0;
     PNI_STAT(s, ip4_rx);
     if (ip.tot_len < pkt->len) { /* link padding: pni_buf_trim's result for one segment */
@@ -172,6 +192,25 @@ pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
     }
     pni_tcp_input(s, pkt, &ip);
     return 1;
+}
+
+/* see pn_internal.h */
+int
+pni_ip4_inplace_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip)
+{
+    /* pni_ip4_rx_fast's TCP test (one segment: the caller's frame is
+     * contiguous); without TCP the segment goes to the general path,
+     * which answers with an ICMP error quoting it from a buffer. */
+    return PN_HAVE_TCP && len >= PNI_IP4_HLEN && !hooks_in(s) && tcp_fast_ok(s, p, len, ip);
+}
+
+/* see pn_internal.h */
+void
+pni_ip4_rx_inplace(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip)
+{
+    PNI_STAT(s, ip4_rx);
+    /* link padding trimmed, as pni_ip4_rx_fast does */
+    pni_tcp_input_flat(s, p, ip->tot_len < len ? ip->tot_len : len, ip);
 }
 
 /* see pn_internal.h */

@@ -469,6 +469,21 @@ pni_ip_is_zero(const uint8_t a[4])
 
 /* A received frame in an RX buffer (data = whole frame). Consumes it. */
 void pni_iface_input(pn_stack *s, pni_buf *frame);
+/* The link layer's fast test: the offset of the IPv4 header in the frame
+ * f[0..len) when it is untagged IPv4 unicast to our MAC (PNI_ETH_HLEN; on
+ * PN_MEDIUM_IP every frame, 0), else -1: the frame pni_iface_input judges
+ * in full. Reads only, counts nothing (pn_inject_raw asks it before it
+ * decides whether the frame needs a buffer). */
+static inline int
+pni_iface_l3(const pn_stack *s, const uint8_t *f, size_t len)
+{
+    if (s->cfg.medium != PN_MEDIUM_ETHERNET)
+        return 0;
+    return len >= PNI_ETH_VLAN_HLEN && f[12] == 0x08 && f[13] == 0x00 && (f[0] & 1) == 0 &&
+                   memcmp(f, s->cfg.mac.b, 6) == 0
+               ? PNI_ETH_HLEN
+               : -1;
+}
 /* Send an IPv4 packet (data starts at the IP header) to next hop nh:
  * runs the POST_ROUTING hook, adds the link header (resolving nh through
  * ARP on Ethernet, which may hold the packet), enqueues. Consumes pkt.
@@ -565,8 +580,32 @@ pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
  * lib/ip4.c's notes; data = IP header onwards): 1 when it consumed pkt,
  * 0 when it did nothing and pni_ip4_input must run. */
 int pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt);
+/* In place (see lib/ip4.c's notes): pni_ip4_inplace_ok is 1, with *ip
+ * filled, when the len bytes at p (IP header on) are a TCP segment that
+ * pni_ip4_rx_fast would hand to TCP; it reads only. pni_ip4_rx_inplace
+ * then counts and processes it without a buffer, the bytes read during
+ * the call only. */
+int pni_ip4_inplace_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip);
+void pni_ip4_rx_inplace(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip);
 /* A received IPv4 packet (data = IP header onwards). Consumes it. */
 void pni_ip4_input(pn_stack *s, pni_buf *pkt);
+/* What pni_iface_input does with a frame whose pni_iface_l3 is l3 (>= 0),
+ * without asking again: link header pulled (l3 <= frame->len, which
+ * pni_iface_l3 checked), then lib/ip4.c's receive fast path (which
+ * refuses what is not UDP or TCP), else the general path. For Ethernet
+ * this is exactly what the general path of pni_iface_input concludes for
+ * such a frame (the linearize a no-op, the parse giving hlen 14, no VLAN,
+ * type IPv4) without building the repr. Inline: pn_inject_raw's buffered
+ * path. Consumes frame. */
+static PNI_ALWAYS_INLINE void
+pni_iface_input_l3(pn_stack *s, pni_buf *frame, int l3)
+{
+    frame->off = (uint16_t)(frame->off + l3);
+    frame->len = (uint16_t)(frame->len - l3);
+    frame->tot_len -= (uint32_t)l3;
+    if (!pni_ip4_rx_fast(s, frame))
+        pni_ip4_input(s, frame);
+}
 /* Send a transport segment (data = transport header onwards, allocated
  * with at least PNI_LAYER_IP headroom). Builds the IP header (ID from the
  * keyed hash), runs LOCAL_OUT, routes, fragments above the MTU (DF:
@@ -646,6 +685,9 @@ pni_udp_wmem_release(pn_stack *s, uint16_t owner, uint32_t bytes)
 struct pni_tcp *pni_tcp_carve(pn_stack *s, pni_carver *c);
 /* pkt data = IP header + TCP segment. Consumes pkt. */
 void pni_tcp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
+/* The same for the len contiguous bytes at p (IP header + TCP segment),
+ * read during the call only: nothing of them is kept. */
+void pni_tcp_input_flat(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip);
 /* An ICMP error quoting one of our TCP segments (RFC 5927 rules). */
 void pni_tcp_icmp_error(pn_stack *s, const pni_icmp_repr *icmp);
 /* ARP gave up on the next hop of pkt (one of our IP packets, held and

@@ -561,27 +561,41 @@ pni_tcpq_append(pn_stack *s, pni_tcpq *q, const uint8_t *src, size_t n)
 }
 
 int
-pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_t soff, size_t n)
+pni_tcpq_write_flat(pn_stack *s, pni_tcpq *q, uint32_t off, const uint8_t *src, size_t n)
 {
     if (q_grow(s, q, off + (uint32_t)n) != 0)
         return -1;
     uint32_t in;
     pni_tcp_chunk *c = q_seek(q, off, &in);
-    /* One-block segment (the usual case): copy from its bytes directly. */
-    const uint8_t *flat = NULL;
-    if (src->next == NULL && soff <= src->len && n <= src->len - soff)
-        flat = src->blk + src->off + soff;
     while (n > 0) {
         uint32_t k = PNI_TCPCH_DATA - in;
         if (k > n)
             k = (uint32_t)n;
-        if (flat != NULL) {
-            PNI_OPAQUE_SIZE(k);
-            memcpy(c->d + in, flat, k);
-            flat += k;
-        } else {
-            pni_buf_copyout(src, soff, c->d + in, k);
-        }
+        PNI_OPAQUE_SIZE(k);
+        memcpy(c->d + in, src, k);
+        src += k;
+        n -= k;
+        c = c->next;
+        in = 0;
+    }
+    return 0;
+}
+
+int
+pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_t soff, size_t n)
+{
+    /* One-block segment: copy from its bytes directly. */
+    if (src->next == NULL && soff <= src->len && n <= src->len - soff)
+        return pni_tcpq_write_flat(s, q, off, src->blk + src->off + soff, n);
+    if (q_grow(s, q, off + (uint32_t)n) != 0)
+        return -1;
+    uint32_t in;
+    pni_tcp_chunk *c = q_seek(q, off, &in);
+    while (n > 0) {
+        uint32_t k = PNI_TCPCH_DATA - in;
+        if (k > n)
+            k = (uint32_t)n;
+        pni_buf_copyout(src, soff, c->d + in, k);
         soff += k;
         n -= k;
         c = c->next;

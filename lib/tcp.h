@@ -298,6 +298,9 @@ size_t pni_tcpq_append(pn_stack *s, pni_tcpq *q, const uint8_t *src, size_t n);
  * allocates chunks. Returns 0 or -1 when the pool is dry (nothing written). */
 int pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_t soff,
                    size_t n);
+/* The same from n contiguous bytes at src (a segment processed where it
+ * lies: in a one-block buffer, or in the caller's frame). */
+int pni_tcpq_write_flat(pn_stack *s, pni_tcpq *q, uint32_t off, const uint8_t *src, size_t n);
 /* Copy n bytes at offset off into dst, returning their partial checksum
  * (the copy and the sum in one pass over the bytes). */
 uint64_t pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n);

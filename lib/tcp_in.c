@@ -15,7 +15,10 @@
  *   sequence offset, in order or not; out-of-order data is described by
  *   a few ranges (cb->ooo) which also give the SACK blocks. Memory per
  *   connection is bounded by its receive buffer whatever the peer sends.
- * - The input buffer is freed here on every path.
+ * - The input buffer is freed here on every path. A segment is read,
+ *   never kept: its payload is copied into the receive queue, so it can
+ *   equally be processed where it lies in the caller's frame
+ *   (pni_tcp_input_flat, pn_inject_raw's in-place path), no buffer at all.
  */
 #include "tcp.h"
 
@@ -230,8 +233,10 @@ listen_syn(pn_stack *s, pni_tcpcb *l, const pni_ip4_repr *ip, const pni_tcp_repr
 typedef struct seginfo {
     const pni_ip4_repr *ip;
     pni_tcp_repr *seg;
-    const pni_buf *pkt;
-    size_t poff;   /* payload offset in pkt */
+    const pni_buf *pkt;  /* NULL for a segment processed in place */
+    const uint8_t *p;    /* the datagram from its IP header on, contiguous;
+                            NULL when pkt is a chain */
+    size_t poff;   /* payload offset in the datagram */
     uint32_t plen; /* payload length */
 } seginfo;
 
@@ -424,6 +429,16 @@ new_ack(pn_stack *s, pni_tcpcb *cb, uint32_t ack)
     }
 }
 
+/* The segment's payload into the receive queue at off: from the
+ * datagram's bytes where they lie, or out of a chain. */
+static PNI_ALWAYS_INLINE int
+qwrite(pn_stack *s, pni_tcpq *q, uint32_t off, const seginfo *si)
+{
+    if (si->p != NULL)
+        return pni_tcpq_write_flat(s, q, off, si->p + si->poff, si->plen);
+    return pni_tcpq_write(s, q, off, si->pkt, si->poff, si->plen);
+}
+
 /* In-order and out-of-order data into the receive queue. Returns 1 when
  * the ACK should go at once. */
 static int
@@ -432,7 +447,7 @@ take_data(pn_stack *s, pni_tcpcb *cb, const seginfo *si, uint32_t seq)
     uint32_t head_seq = cb->rcv_nxt - cb->rcvq.len;
     uint32_t off = seq - head_seq;
     if (seq == cb->rcv_nxt) {
-        if (pni_tcpq_write(s, &cb->rcvq, off, si->pkt, si->poff, si->plen) != 0) {
+        if (qwrite(s, &cb->rcvq, off, si) != 0) {
             PNI_STAT(s, tcp_rcvbuf_drop);
             return 0;
         }
@@ -468,7 +483,7 @@ take_data(pn_stack *s, pni_tcpcb *cb, const seginfo *si, uint32_t seq)
         PNI_STAT(s, tcp_ooo_drop);
         return 1;
     }
-    if (pni_tcpq_write(s, &cb->rcvq, off, si->pkt, si->poff, si->plen) != 0) {
+    if (qwrite(s, &cb->rcvq, off, si) != 0) {
         /* (the range cannot be undone alone: it may have merged) */
         memcpy(cb->ooo, saved, sizeof saved);
         cb->n_ooo = saved_n;
@@ -963,7 +978,7 @@ count_parse_error(pn_stack *s, int rc)
  * the chain, then the codec on a header-only copy whose checksum is made
  * to match so the codec's own checks (options, lengths) still run. */
 static int
-parse_chain(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, size_t tlen, pni_tcp_repr *seg,
+parse_chain(pn_stack *s, const pni_buf *pkt, const pni_ip4_repr *ip, size_t tlen, pni_tcp_repr *seg,
             uint8_t hdr[PNI_TCP_MAX_HLEN])
 {
     if (tlen < PNI_TCP_HLEN)
@@ -991,51 +1006,50 @@ parse_chain(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip, size_t tlen, pni_
     return rc;
 }
 
-/* see pn_internal.h */
-void
-pni_tcp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
+/* A segment's arrival, the buffer's owner freeing it afterwards: pkt
+ * holds len bytes from the IP header on, p is its first byte when they
+ * are contiguous (NULL for a chain); pkt is NULL for a datagram
+ * processed where it lies, p then its len bytes. */
+static void
+input(pn_stack *s, const pni_buf *pkt, const uint8_t *p, size_t len, const pni_ip4_repr *ip)
 {
     PNI_STAT(s, tcp_rx);
     if (s->tcp == NULL) {
         PNI_STAT(s, tcp_no_socket);
-        pni_buf_free(s, pkt);
         return;
     }
-    size_t tot = ip->tot_len < pkt->tot_len ? ip->tot_len : pkt->tot_len;
+    size_t tot = ip->tot_len < len ? ip->tot_len : len;
     if (tot < ip->hlen) {
         PNI_STAT(s, tcp_bad_len);
-        pni_buf_free(s, pkt);
         return;
     }
     size_t tlen = tot - ip->hlen;
     pni_tcp_repr seg;
     uint8_t hdr[PNI_TCP_MAX_HLEN];
     int rc;
-    if (pkt->len >= tot)
-        rc = pni_wire_tcp_parse(pni_buf_data(pkt) + ip->hlen, tlen, ip->src, ip->dst, &seg);
+    if (p != NULL)
+        rc = pni_wire_tcp_parse(p + ip->hlen, tlen, ip->src, ip->dst, &seg);
     else
         rc = parse_chain(s, pkt, ip, tlen, &seg, hdr);
     if (rc < 0) {
         count_parse_error(s, rc);
-        pni_buf_free(s, pkt);
         return;
     }
     uint8_t fl = seg.flags;
     if (((fl & PNI_TCP_SYN) && (fl & (PNI_TCP_FIN | PNI_TCP_RST))) || seg.sport == 0 ||
         seg.dport == 0) {
         PNI_STAT(s, tcp_bad_flags);
-        pni_buf_free(s, pkt);
         return;
     }
     if (pni_ip4_is_bcast(ip->dst) || pni_ip4_is_mcast(ip->dst) || pni_ip4_is_our_bcast(s, ip->dst)) {
         PNI_STAT(s, tcp_no_socket);
-        pni_buf_free(s, pkt);
         return;
     }
     seginfo si;
     si.ip = ip;
     si.seg = &seg;
     si.pkt = pkt;
+    si.p = p;
     si.plen = (uint32_t)seg.payload_len;
     si.poff = ip->hlen + (tlen - seg.payload_len);
     uint32_t seglen = si.plen + ((fl & PNI_TCP_SYN) ? 1u : 0u) + ((fl & PNI_TCP_FIN) ? 1u : 0u);
@@ -1142,7 +1156,22 @@ out:
         cb->t_flags |= PNI_TF_ACKNOW;
         pni_tcp_output(s, cb);
     }
+}
+
+/* see pn_internal.h */
+void
+pni_tcp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
+{
+    size_t tot = ip->tot_len < pkt->tot_len ? ip->tot_len : pkt->tot_len;
+    input(s, pkt, pkt->len >= tot ? pni_buf_data(pkt) : NULL, pkt->tot_len, ip);
     pni_buf_free(s, pkt);
+}
+
+/* see pn_internal.h */
+void
+pni_tcp_input_flat(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip)
+{
+    input(s, NULL, p, len, ip);
 }
 
 /* see pn_internal.h

@@ -727,6 +727,272 @@ START_TEST(test_iface_inject_buf_no_buffer_counted)
 }
 END_TEST
 
+/* ---- pn_inject_raw processing a TCP segment where it lies ---- */
+
+/* The IN tap of a receiver: every view must copy out whole and agree with
+ * its head; a TCP frame (untagged IPv4, protocol 6) is counted, and counted
+ * again when the RX pool had no buffer in use as the tap saw it, i.e. the
+ * frame was not copied into one (pn_inject_buf + commit always holds one). */
+typedef struct inplace_tap {
+    const pn_stack *s;
+    int tcp_in, tcp_no_buf;
+} inplace_tap;
+
+static void
+inplace_tap_fn(void *user, int dir, uint64_t now, const pn_pktview *v)
+{
+    static uint8_t cp[2048];
+    inplace_tap *t = user;
+    (void)now;
+    if (dir != PN_TAP_IN || t->s == NULL)
+        return;
+    ck_assert_uint_le(v->tot_len, sizeof cp);
+    ck_assert_uint_eq(pn_pktview_copy(v, 0, cp, v->tot_len), v->tot_len);
+    ck_assert_mem_eq(cp, v->head, v->head_len);
+    ck_assert_uint_eq(pn_pktview_copy(v, v->tot_len, cp, 4), 0);
+    ck_assert_uint_eq(pn_pktview_copy(v, v->tot_len - 3, cp, 8), 3); /* clipped */
+    if (v->tot_len >= 34 && v->head[12] == 0x08 && v->head[13] == 0 && v->head[23] == 6) {
+        t->tcp_in++;
+        if (pn_stats_get(t->s)->pool[PN_POOL_RXBUF].used == 0)
+            t->tcp_no_buf++;
+    }
+}
+
+/* Give frame f[0..n) to b1 by pn_inject_raw and to b2 by pn_inject_buf +
+ * commit, then assert the same counters and the same replies, which go on
+ * to a (may be NULL). */
+static void
+inject_twins(pn_stack *b1, pn_stack *b2, pn_stack *a, const uint8_t *f, size_t n, uint64_t now)
+{
+    static uint8_t r1[2048], r2[2048];
+    ck_assert_int_eq(pn_inject_raw(b1, f, n, now), 0);
+    ck_assert_int_eq(inject_zc(b2, f, n, now), 0);
+    same_stats(b1, b2);
+    int k;
+    while ((k = pn_drain_raw(b1, r1, sizeof r1)) > 0) {
+        ck_assert_int_eq(pn_drain_raw(b2, r2, sizeof r2), k);
+        ck_assert_mem_eq(r1, r2, (size_t)k);
+        if (a != NULL)
+            ck_assert_int_eq(pn_inject_raw(a, r1, (size_t)k, now), 0);
+    }
+    ck_assert_uint_eq(pn_drain_peek(b2), 0);
+}
+
+/* Move frames until quiet: a's to both receivers, b1's (equal to b2's)
+ * back to a. Keeps a copy of the last data segment a sent in seg. */
+static void
+pump_twins(pn_stack *a, pn_stack *b1, pn_stack *b2, uint64_t now, uint8_t *seg, size_t *seg_len)
+{
+    static uint8_t f[2048];
+    pn_poll(a, now);
+    pn_poll(b1, now);
+    pn_poll(b2, now);
+    int k;
+    do {
+        while ((k = pn_drain_raw(a, f, sizeof f)) > 0) {
+            if (k > 14 + 20 + 32 && f[23] == 6) { /* carries data (32: header + TS) */
+                memcpy(seg, f, (size_t)k);
+                *seg_len = (size_t)k;
+            }
+            inject_twins(b1, b2, a, f, (size_t)k, now);
+        }
+    } while (pn_drain_peek(a) > 0);
+}
+
+/* Write the TCP checksum of the Ethernet + 20-byte IPv4 frame f[0..n). */
+static void
+tcp_fix_csum(uint8_t *f, size_t n)
+{
+    uint8_t *ip = f + 14, *tcp = ip + 20;
+    size_t tlen = (size_t)(ip[2] << 8 | ip[3]) - 20;
+    ck_assert_uint_le(14 + 20 + tlen, n);
+    uint32_t ps = (uint32_t)(ip[12] << 8 | ip[13]) + (uint32_t)(ip[14] << 8 | ip[15]) +
+                  (uint32_t)(ip[16] << 8 | ip[17]) + (uint32_t)(ip[18] << 8 | ip[19]) + 6 +
+                  (uint32_t)tlen;
+    tcp[16] = tcp[17] = 0;
+    uint16_t c = pn_tf_csum(tcp, tlen, ps);
+    tcp[16] = (uint8_t)(c >> 8);
+    tcp[17] = (uint8_t)c;
+}
+
+START_TEST(test_iface_inject_raw_tcp_in_place_equals_inject_buf)
+{
+    pn_config ca, cb;
+    pn_test_config(&ca, 1);
+    pn_test_config(&cb, 2);
+    inplace_tap t1, t2;
+    memset(&t1, 0, sizeof t1);
+    memset(&t2, 0, sizeof t2);
+    cb.tap = inplace_tap_fn;
+    cb.tap_user = &t1;
+    pn_test_node A, B1, B2;
+    pn_stack *a = pn_test_node_new(&A, &ca);
+    pn_stack *b1 = pn_test_node_new(&B1, &cb);
+    cb.tap_user = &t2;
+    pn_stack *b2 = pn_test_node_new(&B2, &cb);
+    t1.s = b1;
+    t2.s = b2;
+    pn_sockaddr at = {PN_IP4(0, 0, 0, 0), 5001}, to = {PN_IP4(10, 0, 0, 2), 5001};
+    int l1 = pn_tcp_open(b1), l2 = pn_tcp_open(b2), c = pn_tcp_open(a);
+    ck_assert_int_eq(l1, l2);
+    ck_assert_int_eq(pn_tcp_bind(b1, l1, &at), 0);
+    ck_assert_int_eq(pn_tcp_bind(b2, l2, &at), 0);
+    ck_assert_int_eq(pn_tcp_listen(b1, l1, 4), 0);
+    ck_assert_int_eq(pn_tcp_listen(b2, l2, 4), 0);
+    uint64_t now = 1000;
+    static uint8_t seg[2048], bad[2048], msg[200000], got1[200000], got2[200000];
+    size_t seg_len = 0, sent = 0, n1 = 0, n2 = 0;
+    ck_assert_int_eq(pn_tcp_connect(a, c, &to, now), PN_EINPROGRESS);
+    pump_twins(a, b1, b2, now, seg, &seg_len);
+    int s1 = pn_tcp_accept(b1, l1, NULL), s2 = pn_tcp_accept(b2, l2, NULL);
+    ck_assert_int_ge(s1, 0);
+    ck_assert_int_eq(s2, s1);
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 7 + (i >> 11));
+    const pn_stats *st = pn_stats_get(b1);
+    for (int step = 0; n1 < sizeof msg; step++) {
+        ck_assert_int_lt(step, 10000);
+        now += 200;
+        if (sent < sizeof msg) {
+            int k = pn_tcp_send(a, c, msg + sent, sizeof msg - sent, now);
+            if (k > 0)
+                sent += (size_t)k;
+        }
+        pump_twins(a, b1, b2, now, seg, &seg_len);
+        if (step == 3) {
+            /* Malformed and odd copies of a data segment: each judged and
+             * counted by the in-place path exactly as by the buffered one. */
+            ck_assert_uint_gt(seg_len, 14 + 20 + 32);
+            uint64_t csum0 = st->tcp_bad_csum, len0 = st->tcp_bad_len, fl0 = st->tcp_bad_flags,
+                     ip0 = st->ip4_bad_len, ipc0 = st->ip4_bad_csum, in0 = st->frames_in;
+            int nb0 = t1.tcp_no_buf;
+            memcpy(bad, seg, seg_len);
+            bad[seg_len - 1] ^= 0x5a; /* payload: TCP checksum wrong */
+            inject_twins(b1, b2, a, bad, seg_len, now);
+            ck_assert_uint_eq(st->tcp_bad_csum, csum0 + 1);
+            ck_assert_int_eq(t1.tcp_no_buf, nb0 + 1); /* judged in place */
+            memcpy(bad, seg, seg_len);
+            bad[14 + 20 + 12] = 0x40; /* data offset 4 words: below 20 bytes */
+            tcp_fix_csum(bad, seg_len);
+            inject_twins(b1, b2, a, bad, seg_len, now);
+            ck_assert_uint_eq(st->tcp_bad_len, len0 + 1);
+            memcpy(bad, seg, seg_len);
+            bad[14 + 20 + 13] |= 0x03; /* SYN and FIN */
+            tcp_fix_csum(bad, seg_len);
+            inject_twins(b1, b2, a, bad, seg_len, now);
+            ck_assert_uint_eq(st->tcp_bad_flags, fl0 + 1);
+            ck_assert_int_eq(t1.tcp_no_buf, nb0 + 3);
+            /* IPv4 length beyond the frame: not for the in-place path,
+             * the buffered one counts it */
+            inject_twins(b1, b2, a, seg, seg_len - 9, now);
+            ck_assert_uint_eq(st->ip4_bad_len, ip0 + 1);
+            memcpy(bad, seg, seg_len);
+            bad[14 + 10] ^= 0x11; /* IPv4 header checksum */
+            inject_twins(b1, b2, a, bad, seg_len, now);
+            ck_assert_uint_eq(st->ip4_bad_csum, ipc0 + 1);
+            ck_assert_int_eq(t1.tcp_no_buf, nb0 + 3); /* those two took a buffer */
+            /* Link padding after the datagram: trimmed; an old segment now,
+             * answered with a duplicate ACK (same as b2's) */
+            memcpy(bad, seg, seg_len);
+            memset(bad + seg_len, 0xee, 4); /* 1518 at most */
+            inject_twins(b1, b2, a, bad, seg_len + 4, now);
+            ck_assert_int_eq(t1.tcp_no_buf, nb0 + 4);
+            ck_assert_uint_eq(st->frames_in, in0 + 6);
+        }
+        int k;
+        while ((k = pn_tcp_recv(b1, s1, got1 + n1, sizeof got1 - n1, now)) > 0)
+            n1 += (size_t)k;
+        while ((k = pn_tcp_recv(b2, s2, got2 + n2, sizeof got2 - n2, now)) > 0)
+            n2 += (size_t)k;
+        ck_assert_uint_eq(n1, n2);
+        same_stats(b1, b2);
+    }
+    ck_assert_mem_eq(got1, msg, sizeof msg);
+    ck_assert_mem_eq(got2, msg, sizeof msg);
+    /* Every TCP frame b1 took in place but the two the buffered path had
+     * to judge; b2 always had its commit buffer. */
+    ck_assert_int_gt(t1.tcp_in, 100);
+    ck_assert_int_eq(t1.tcp_in, t2.tcp_in);
+    ck_assert_int_eq(t1.tcp_no_buf, t1.tcp_in - 2);
+    ck_assert_int_eq(t2.tcp_no_buf, 0);
+    ck_assert_uint_eq(B1.tap_in, st->frames_in);
+    pn_tcp_close(a, c, now);
+    pn_tcp_close(b1, s1, now);
+    pn_tcp_close(b2, s2, now);
+    pn_tcp_close(b1, l1, now);
+    pn_tcp_close(b2, l2, now);
+    for (int i = 0; i < 20; i++) { /* the FIN exchanges */
+        now += 10000;
+        pump_twins(a, b1, b2, now, seg, &seg_len);
+    }
+    same_stats(b1, b2);
+    finish(&A);
+    finish(&B1);
+    finish(&B2);
+}
+END_TEST
+
+/* On the bare IP medium too, and with an RX pool that is empty: a TCP
+ * segment for us needs no receive buffer at all. */
+START_TEST(test_iface_inject_raw_tcp_needs_no_rx_buffer)
+{
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.medium = PN_MEDIUM_IP;
+    pn_test_node A;
+    pn_stack *s = pn_test_node_new(&A, &c);
+    /* A SYN to a closed port from 10.0.0.2: answered with a RST. */
+    uint8_t syn[40];
+    memset(syn, 0, sizeof syn);
+    syn[0] = 0x45;
+    syn[3] = 40;
+    syn[8] = 64;
+    syn[9] = 6;
+    memcpy(syn + 12, IP_P, 4);
+    memcpy(syn + 16, IP_A, 4);
+    uint16_t hc = pn_tf_csum(syn, 20, 0);
+    syn[10] = (uint8_t)(hc >> 8);
+    syn[11] = (uint8_t)hc;
+    uint8_t *tcp = syn + 20;
+    tcp[0] = 0x9c; /* sport 40000 */
+    tcp[1] = 0x40;
+    tcp[3] = 81; /* dport 81 */
+    tcp[7] = 1;  /* seq 1 */
+    tcp[12] = 0x50;
+    tcp[13] = 0x02; /* SYN */
+    tcp[15] = 0xff;
+    uint32_t ps = (uint32_t)(IP_P[0] << 8 | IP_P[1]) + (uint32_t)(IP_P[2] << 8 | IP_P[3]) +
+                  (uint32_t)(IP_A[0] << 8 | IP_A[1]) + (uint32_t)(IP_A[2] << 8 | IP_A[3]) + 6 + 20;
+    uint16_t tc = pn_tf_csum(tcp, 20, ps);
+    tcp[16] = (uint8_t)(tc >> 8);
+    tcp[17] = (uint8_t)tc;
+    /* Hold every receive buffer: pn_inject_buf takes one, UDP-free. */
+    const pn_stats *st = pn_stats_get(s);
+    uint8_t *held = NULL;
+    ck_assert_int_gt(pn_inject_buf(s, &held), 0);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 1);
+    ck_assert_int_eq(pn_inject_raw(s, syn, sizeof syn, 10), 0);
+    ck_assert_uint_eq(st->frames_in, 1);
+    ck_assert_uint_eq(st->ip4_rx, 1);
+    ck_assert_uint_eq(st->tcp_rx, 1);
+    ck_assert_uint_eq(st->tcp_no_socket, 1);
+    ck_assert_uint_eq(st->tcp_rst_tx, 1);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].peak, 1); /* only the held one */
+    ck_assert_int_eq(pn_drain_raw(s, out, sizeof out), 40); /* the RST */
+    ck_assert_uint_eq(out[20 + 13], 0x14);                   /* RST+ACK */
+    /* A bad TCP checksum: counted, dropped, still no buffer */
+    tcp[17] ^= 1;
+    ck_assert_int_eq(pn_inject_raw(s, syn, sizeof syn, 11), 0);
+    ck_assert_uint_eq(st->tcp_bad_csum, 1);
+    ck_assert_uint_eq(st->tcp_rx, 2);
+    ck_assert_int_eq(pn_drain_raw(s, out, sizeof out), 0);
+    ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].peak, 1);
+    ck_assert_uint_eq(st->inject_nobufs, 0);
+    ck_assert_int_eq(pn_inject_cancel(s), 0);
+    finish(&A);
+}
+END_TEST
+
 Suite *
 iface_suite(void)
 {
@@ -747,6 +1013,8 @@ iface_suite(void)
     tcase_add_test(tc, test_iface_inject_buf_misuse_and_no_leak);
     tcase_add_test(tc, test_iface_inject_buf_small_buffers_cap_is_one_buffer);
     tcase_add_test(tc, test_iface_inject_buf_no_buffer_counted);
+    tcase_add_test(tc, test_iface_inject_raw_tcp_in_place_equals_inject_buf);
+    tcase_add_test(tc, test_iface_inject_raw_tcp_needs_no_rx_buffer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -407,8 +407,14 @@ START_TEST(test_stack_rx_fast_paths_match_general_path)
     ck_assert_uint_gt(calls, 1000);
     ck_assert_uint_eq(hf, hg); /* every frame on the wire, in order */
     ck_assert_uint_gt(fast[1].tcp_bad_csum + fast[1].ip4_bad_csum + fast[1].udp_bad_csum, 0);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
+        /* A TCP segment injected without hooks is processed where it
+         * lies (pn_inject_raw): it takes no receive buffer, so the RX
+         * pool's high-water mark is all that may differ, and only down. */
+        ck_assert_uint_le(fast[i].pool[PN_POOL_RXBUF].peak, gen[i].pool[PN_POOL_RXBUF].peak);
+        fast[i].pool[PN_POOL_RXBUF].peak = gen[i].pool[PN_POOL_RXBUF].peak;
         ck_assert_mem_eq(&fast[i], &gen[i], sizeof fast[i]);
+    }
 }
 END_TEST
 
