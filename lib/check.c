@@ -112,7 +112,7 @@ inuse_sum(const uint8_t *in, uint32_t n)
 /* The first allocated object of p at index i or after (p->count when
  * there is none): the walks visit live objects only, and skip runs of free
  * ones eight in-use bytes at a time. */
-static inline uint32_t
+static PNI_ALWAYS_INLINE uint32_t
 next_live(const pni_pool *p, uint32_t i)
 {
     while (i < p->count) {
