@@ -189,35 +189,13 @@ out:
     return e == 0 ? s : NULL;
 }
 
-/* Count a received frame of len bytes and show it to the IN tap: in
- * buffer b, or (b NULL) where it lies at f. So a frame counts and taps
- * the same whichever call brought it in and whether it was copied. */
-static PNI_ALWAYS_INLINE void
-count_frame(pn_stack *s, const pni_buf *b, const uint8_t *f, size_t len)
-{
-    PNI_STAT(s, frames_in);
-    s->stats.bytes_in += len;
-    if (s->cfg.tap != NULL) {
-        pn_pktview v;
-        if (b != NULL) {
-            pni_buf_view(b, &v);
-        } else {
-            v.head = f;
-            v.head_len = len;
-            v.tot_len = len;
-            v.opaque_ = NULL; /* pn_pktview_copy reads head */
-        }
-        s->cfg.tap(s->cfg.tap_user, PN_TAP_IN, s->now, &v);
-    }
-}
-
 /* A received frame in b (data = the whole frame, len bytes): count it,
  * tap it and hand it to the link layer, which consumes it. The common tail
  * of pn_inject_raw and pn_inject_commit. */
 static PNI_ALWAYS_INLINE int
 input_frame(pn_stack *s, pni_buf *b, size_t len)
 {
-    count_frame(s, b, NULL, len);
+    pni_count_frame(s, b, NULL, len);
     pni_iface_input(s, b);
     return 0;
 }
@@ -239,14 +217,9 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
      * counted by the buffered path below exactly as before. */
     const uint8_t *f = frame;
     int l3 = pni_iface_l3(s, f, len);
-    if (l3 >= 0 && len >= (size_t)l3 + PNI_IP4_HLEN && f[l3 + 9] == PNI_IPPROTO_TCP) {
-        pni_ip4_repr ip;
-        if (pni_ip4_inplace_ok(s, f + l3, len - (size_t)l3, &ip)) {
-            count_frame(s, NULL, f, len);
-            pni_ip4_rx_inplace(s, f + l3, len - (size_t)l3, &ip);
-            return 0;
-        }
-    }
+    if (l3 >= 0 && len >= (size_t)l3 + PNI_IP4_HLEN && f[l3 + 9] == PNI_IPPROTO_TCP &&
+        pni_ip4_rx_inplace(s, f, len, (size_t)l3))
+        return 0;
     pni_buf *b;
     if (len <= s->buf_size) { /* one block: the usual case */
         b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, len);
@@ -261,7 +234,7 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         PNI_STAT(s, inject_nobufs);
         return PN_ENOBUFS;
     }
-    count_frame(s, b, NULL, len);
+    pni_count_frame(s, b, NULL, len);
     if (l3 >= 0)
         pni_iface_input_l3(s, b, l3); /* what pni_iface_input would find */
     else

@@ -36,12 +36,13 @@
  *   broadcast, a bad checksum, no socket (ICMP port unreachable), a full
  *   queue -- goes to the general path untouched, which judges and counts
  *   it as before.
- * - In place (pni_ip4_inplace_ok, pni_ip4_rx_inplace): pn_inject_raw asks
- *   the fast path's TCP test of the caller's frame before it takes a
- *   buffer; a segment that passes is counted as the fast path counts it
- *   and handed to pni_tcp_input_flat where it lies (TCP only reads a
- *   segment). The test is pure, so a frame that fails it goes the
- *   buffered way with nothing counted twice.
+ * - In place (pni_ip4_rx_inplace): pn_inject_raw asks the fast path's
+ *   TCP test of the caller's frame before it takes a buffer; a segment
+ *   that passes is counted (the frame as pn_inject_raw counts and taps
+ *   it, then as the fast path counts it) and handed to
+ *   pni_tcp_input_flat where it lies (TCP only reads a segment). The
+ *   test reads only and counts nothing, so a frame that fails it goes
+ *   the buffered way with nothing counted twice.
  * - Send: route first (it picks the source when the caller gave none),
  *   then the header (pni_wire_ip4_emit, no options), the LOCAL_OUT hook,
  *   and either one packet to pni_iface_output_ip or, above the MTU,
@@ -196,21 +197,22 @@ pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 
 /* see pn_internal.h */
 int
-pni_ip4_inplace_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip)
+pni_ip4_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
 {
     /* pni_ip4_rx_fast's TCP test (one segment: the caller's frame is
      * contiguous); without TCP the segment goes to the general path,
-     * which answers with an ICMP error quoting it from a buffer. */
-    return PN_HAVE_TCP && len >= PNI_IP4_HLEN && !hooks_in(s) && tcp_fast_ok(s, p, len, ip);
-}
-
-/* see pn_internal.h */
-void
-pni_ip4_rx_inplace(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip)
-{
+     * which answers with an ICMP error quoting it from a buffer. One
+     * call from pn_inject_raw: test, count, hand to TCP. */
+    const uint8_t *p = f + l3;
+    size_t len = flen - l3;
+    pni_ip4_repr ip;
+    if (!PN_HAVE_TCP || hooks_in(s) || !tcp_fast_ok(s, p, len, &ip))
+        return 0;
+    pni_count_frame(s, NULL, f, flen);
     PNI_STAT(s, ip4_rx);
     /* link padding trimmed, as pni_ip4_rx_fast does */
-    pni_tcp_input_flat(s, p, ip->tot_len < len ? ip->tot_len : len, ip);
+    pni_tcp_input_flat(s, p, ip.tot_len < len ? ip.tot_len : len, &ip);
+    return 1;
 }
 
 /* see pn_internal.h */

@@ -53,7 +53,7 @@ pni_tcp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
 void
 pni_tcp_input_flat(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip)
 {
-    /* never called: pni_ip4_inplace_ok refuses every frame without TCP */
+    /* never called: pni_ip4_rx_inplace refuses every frame without TCP */
     (void)s;
     (void)p;
     (void)len;

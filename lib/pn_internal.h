@@ -484,6 +484,27 @@ pni_iface_l3(const pn_stack *s, const uint8_t *f, size_t len)
                ? PNI_ETH_HLEN
                : -1;
 }
+/* Count a received frame of len bytes and show it to the IN tap: in
+ * buffer b, or (b NULL) where it lies at f. So a frame counts and taps
+ * the same whichever call brought it in and whether it was copied. */
+static PNI_ALWAYS_INLINE void
+pni_count_frame(pn_stack *s, const pni_buf *b, const uint8_t *f, size_t len)
+{
+    PNI_STAT(s, frames_in);
+    s->stats.bytes_in += len;
+    if (s->cfg.tap != NULL) {
+        pn_pktview v;
+        if (b != NULL) {
+            pni_buf_view(b, &v);
+        } else {
+            v.head = f;
+            v.head_len = len;
+            v.tot_len = len;
+            v.opaque_ = NULL; /* pn_pktview_copy reads head */
+        }
+        s->cfg.tap(s->cfg.tap_user, PN_TAP_IN, s->now, &v);
+    }
+}
 /* Send an IPv4 packet (data starts at the IP header) to next hop nh:
  * runs the POST_ROUTING hook, adds the link header (resolving nh through
  * ARP on Ethernet, which may hold the packet), enqueues. Consumes pkt.
@@ -580,13 +601,13 @@ pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
  * lib/ip4.c's notes; data = IP header onwards): 1 when it consumed pkt,
  * 0 when it did nothing and pni_ip4_input must run. */
 int pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt);
-/* In place (see lib/ip4.c's notes): pni_ip4_inplace_ok is 1, with *ip
- * filled, when the len bytes at p (IP header on) are a TCP segment that
- * pni_ip4_rx_fast would hand to TCP; it reads only. pni_ip4_rx_inplace
- * then counts and processes it without a buffer, the bytes read during
- * the call only. */
-int pni_ip4_inplace_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip);
-void pni_ip4_rx_inplace(pn_stack *s, const uint8_t *p, size_t len, const pni_ip4_repr *ip);
+/* In place (see lib/ip4.c's notes): 1 when the flen-byte frame at f,
+ * whose IPv4 header is at f + l3 (l3 <= flen), is a TCP segment that
+ * pni_ip4_rx_fast would hand to TCP; it has then been counted and tapped
+ * (pni_count_frame) and processed without a buffer, its bytes read during
+ * the call only. 0, with nothing read but the frame and nothing counted,
+ * for any other frame. */
+int pni_ip4_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3);
 /* A received IPv4 packet (data = IP header onwards). Consumes it. */
 void pni_ip4_input(pn_stack *s, pni_buf *pkt);
 /* What pni_iface_input does with a frame whose pni_iface_l3 is l3 (>= 0),

@@ -190,7 +190,8 @@ pni_tcp_lookup(const pn_stack *s, const uint8_t laddr[4], uint16_t lport, const 
 {
     struct pni_tcp *tp = s->tcp;
     if (tp->last_hit != PNI_NONE) {
-        pni_tcpcb *cb = pni_tcp_cb(s, tp->last_hit);
+        /* pni_tcp_cb, inline: one call less per segment */
+        pni_tcpcb *cb = pni_pool_at(&s->pool[PN_POOL_TCP], tp->last_hit);
         if (cb != NULL && tuple_is(cb, laddr, lport, raddr, rport))
             return cb;
     }

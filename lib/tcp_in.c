@@ -621,22 +621,17 @@ syn_sent(pn_stack *s, pni_tcpcb *cb, seginfo *si)
     return DONE;
 }
 
-static int
-do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
+/* do_segment past the SYN_SENT and header prediction exits: the rest of
+ * RFC 9293 3.10.7.4 for a segment the prediction did not fit. Out of
+ * line, so that a predicted segment pays for the small frame of
+ * do_segment only, not for the registers this one needs. */
+PNI_NOINLINE static int
+do_segment_slow(pn_stack *s, pni_tcpcb *cb, seginfo *si)
 {
     pni_tcp_repr *seg = si->seg;
     const pn_tcp_config *t = &s->cfg.tcp;
     uint8_t fl = seg->flags;
     uint32_t seq = seg->seq;
-
-    cb->t_idle = s->now;
-    if (cb->t_flags & PNI_TF_KEEPPROBE)
-        pni_tcp_set_keep(s, cb);
-
-    if (cb->state == PN_TCP_SYN_SENT)
-        return syn_sent(s, cb, si);
-    if (predicted(s, cb, si))
-        return DONE;
 
     /* RFC 7323 5.3 (PAWS), before the window test. */
     if ((cb->t_flags & PNI_TF_TS) && seg->has_ts && !(fl & PNI_TCP_RST) &&
@@ -952,6 +947,24 @@ do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
         return DONE;
     pni_tcp_output(s, cb);
     return DONE;
+}
+
+/* A segment for connection cb (RFC 9293 3.10.7.3 and 3.10.7.4): the
+ * idle and keepalive bookkeeping every segment does, then SYN_SENT, the
+ * header prediction, or the full sequence (do_segment_slow), in that
+ * order as before. */
+static int
+do_segment(pn_stack *s, pni_tcpcb *cb, seginfo *si)
+{
+    cb->t_idle = s->now;
+    if (cb->t_flags & PNI_TF_KEEPPROBE)
+        pni_tcp_set_keep(s, cb);
+
+    if (cb->state == PN_TCP_SYN_SENT)
+        return syn_sent(s, cb, si);
+    if (predicted(s, cb, si))
+        return DONE;
+    return do_segment_slow(s, cb, si);
 }
 
 /* ---------------------------------------------------------------------

@@ -27,7 +27,8 @@
  *   folded; the byte-order argument of wire_csum.c's notes makes the
  *   folded value the byte-swapped sum on a little-endian host, swapped
  *   back once). Headers with options go through pni_csum.
- * - pni_wire_ip4_parse20 is pni_wire_ip4_parse for the one layout the
+ * - pni_wire_ip4_parse20 (inline in wire.h, with its header-sum test
+ *   pni_ip4_sum20_ok) is pni_wire_ip4_parse for the one layout the
  *   receive fast path takes (IHL 5, not a fragment): -1 for anything
  *   else, which the general parser then judges; the same repr otherwise.
  * - pni_wire_ip4_udp_fast is the receive fast path's test: the checks of
@@ -179,52 +180,6 @@ pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
     return 0;
 }
 
-/* The IPv4 header check of the fast paths: the header sums to all ones
- * (RFC 791 3.1) iff the sum of its five 32-bit words, read in host order,
- * is 0 modulo 0xffff: a word hi * 2^16 + lo is hi + lo modulo 0xffff, and
- * a byte swap multiplies by 2^8, which is invertible modulo 0xffff, so
- * the host's order does not matter. (The sum is not 0: p[0] is 0x45.)
- * One multiply in place of sum20's folds. */
-static inline int
-sum20_ok(const uint8_t *p)
-{
-#ifndef PN_FUZZ_NO_CSUM
-    uint32_t w[5];
-    memcpy(w, p, sizeof w);
-    return ((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]) % 0xffff == 0;
-#else
-    (void)p;
-    return 1;
-#endif
-}
-
-int
-pni_wire_ip4_parse20(const uint8_t *p, size_t len, pni_ip4_repr *r)
-{
-    if (len < PNI_IP4_HLEN || p[0] != 0x45)
-        return -1;
-    size_t tot = pni_be16(p + 2);
-    uint16_t ff = pni_be16(p + 6);
-    /* (tot - 20 <= 65515: the fragment extent check cannot fail.) */
-    if (tot < PNI_IP4_HLEN || tot > len || (ff & ~PNI_IP4_DF) != 0 || !sum20_ok(p))
-        return -1;
-    r->hlen = PNI_IP4_HLEN;
-    r->tos = p[1];
-    r->tot_len = (uint16_t)tot;
-    r->id = pni_be16(p + 4);
-    r->df = ff != 0;
-    r->mf = 0;
-    r->frag_off = 0;
-    r->ttl = p[8];
-    r->proto = p[9];
-    r->csum = pni_be16(p + 10);
-    memcpy(r->src, p + 12, 4);
-    memcpy(r->dst, p + 16, 4);
-    r->opt_len = 0;
-    r->opts = NULL;
-    return 0;
-}
-
 int
 pni_wire_ip4_udp_fast(const uint8_t *p, size_t len, pni_udp_repr *r)
 {
@@ -234,7 +189,7 @@ pni_wire_ip4_udp_fast(const uint8_t *p, size_t len, pni_udp_repr *r)
     /* (tot - 20 <= 65515: the fragment extent check cannot fail.) */
     if (tot < PNI_IP4_HLEN + PNI_UDP_HLEN || tot > len || (pni_be16(p + 6) & ~PNI_IP4_DF) != 0)
         return -1;
-    if (!sum20_ok(p))
+    if (!pni_ip4_sum20_ok(p))
         return -1;
     const uint8_t *u = p + PNI_IP4_HLEN;
     size_t ulen = pni_be16(u + 4);

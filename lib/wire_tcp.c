@@ -135,7 +135,13 @@ parse_options(const uint8_t *o, size_t n, pni_tcp_repr *r)
     return 0;
 }
 
-static int
+/* Inlined into both callers: pni_wire_tcp_parse runs for every segment
+ * received, and the call with its four arguments cost more than the
+ * tests. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline int
 check_hdr(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
 {
     if (len < PNI_TCP_HLEN)
@@ -146,7 +152,13 @@ check_hdr(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[
     if (hlen > len)
         return PNI_WE_BADLEN;
 #ifndef PN_FUZZ_NO_CSUM
-    uint64_t s = pni_csum_pseudo4(src, dst, PNI_IPPROTO_TCP, (uint32_t)len);
+    /* The pseudo-header (RFC 9293 3.1) as pni_wire_tcp_emit_ts sums it:
+     * each address as one 32-bit big-endian value (hi * 2^16 + lo, which
+     * is hi + lo modulo 0xffff: pni_csum_pseudo4's two words), the
+     * protocol and the 32-bit length (its split into two words is the
+     * same residue); below 2^34, a seed pni_csum_partial adds with
+     * end-around carry. */
+    uint64_t s = (uint64_t)pni_be32(src) + pni_be32(dst) + PNI_IPPROTO_TCP + (uint32_t)len;
     if (pni_csum_fold(pni_csum_partial(p, len, s)) != 0xffff)
         return PNI_WE_BADCSUM;
 #else

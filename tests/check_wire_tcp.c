@@ -537,6 +537,79 @@ START_TEST(test_tcp_round_trip_random)
 }
 END_TEST
 
+/* The receive check's pseudo-header (two 32-bit address words and the
+ * length, see check_hdr) against RFC 9293 3.1 spelled out byte by byte:
+ * the 12-byte pseudo-header and the segment summed as RFC 1071 16-bit
+ * words. Parse accepts exactly the segments whose reference sum is all
+ * ones, for addresses with every bit set or clear (the carries) and
+ * random ones, odd and even lengths, and a checksum field that is right
+ * or off by one word. */
+static uint16_t
+ref_tcp_sum(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
+{
+    uint8_t ph[12] = {src[0], src[1], src[2], src[3], dst[0], dst[1], dst[2], dst[3],
+                      0, 6, (uint8_t)(len >> 8), (uint8_t)len};
+    uint32_t s = 0;
+    for (size_t i = 0; i < 12; i += 2)
+        s += (uint32_t)ph[i] << 8 | ph[i + 1];
+    for (size_t i = 0; i < len; i += 2)
+        s += (uint32_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
+
+static int
+ref_tcp_csum_ok(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
+{
+    return ref_tcp_sum(p, len, src, dst) == 0xffff;
+}
+
+START_TEST(test_tcp_pseudo_header_csum)
+{
+    static const uint8_t edge[4][4] = {
+        {255, 255, 255, 255}, {0, 0, 0, 0}, {255, 255, 0, 0}, {0, 0, 255, 255}};
+    uint64_t st = 7323;
+    static uint8_t b[20 + 1500];
+    int ok_seen = 0, bad_seen = 0;
+    for (int i = 0; i < 2000; i++) {
+        uint8_t src[4], dst[4];
+        for (int j = 0; j < 4; j++) {
+            src[j] = (uint8_t)pn_test_rand(&st);
+            dst[j] = (uint8_t)pn_test_rand(&st);
+        }
+        if (i < 16) {
+            memcpy(src, edge[i % 4], 4);
+            memcpy(dst, edge[i / 4], 4);
+        }
+        size_t pl = (size_t)(pn_test_rand(&st) % 1500);
+        for (size_t j = 0; j < 20 + pl; j++)
+            b[j] = (uint8_t)pn_test_rand(&st);
+        b[12] = 5 << 4; /* 20-byte header, no options */
+        /* the right checksum from the reference, then (every other
+         * segment) one off by one in its low bit */
+        b[16] = b[17] = 0;
+        pni_put_be16(b + 16, (uint16_t)~ref_tcp_sum(b, 20 + pl, src, dst));
+        if (i & 1)
+            b[17] ^= 1;
+        int want = ref_tcp_csum_ok(b, 20 + pl, src, dst);
+        pni_tcp_repr r;
+        int rc = pni_wire_tcp_parse(b, 20 + pl, src, dst, &r);
+        EXPECT_INT(rc, want ? 0 : PNI_WE_BADCSUM);
+        EXPECT_INT(pni_wire_tcp_check(b, 20 + pl, src, dst), want ? 0 : PNI_WE_BADCSUM);
+        ok_seen += want;
+        bad_seen += !want;
+        /* the same bytes under another source: a different pseudo-header */
+        uint8_t other[4];
+        memcpy(other, src, 4);
+        other[3] ^= 0x01;
+        EXPECT_INT(pni_wire_tcp_parse(b, 20 + pl, other, dst, &r) == 0,
+                   ref_tcp_csum_ok(b, 20 + pl, other, dst));
+    }
+    EXPECT(ok_seen > 0 && bad_seen > 0);
+}
+END_TEST
+
 /* The established-segment fast paths: emit of a header whose only option
  * is TS (or none) writes NOP NOP TS under every layout with a checksum
  * equal to a plain RFC 1071 sum over the bytes written, and parse of that
@@ -636,6 +709,7 @@ wire_tcp_suite(void)
     tcase_add_test(tc, test_tcp_four_sack_blocks);
     tcase_add_test(tc, test_tcp_round_trip_random);
     tcase_add_test(tc, test_tcp_ts_only_fast_paths);
+    tcase_add_test(tc, test_tcp_pseudo_header_csum);
     suite_add_tcase(s, tc);
     return s;
 }
