@@ -22,7 +22,7 @@
 /* Window to advertise (unscaled bytes), updating rcv_adv. Receiver-side
  * silly window avoidance, RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: the right
  * edge moves only by at least min(rcvbuf/2, MSS); it never moves back. */
-static uint32_t
+static inline uint32_t
 adv_window(pni_tcpcb *cb, int syn)
 {
     uint32_t space = pni_tcp_rcv_space(cb);
