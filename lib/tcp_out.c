@@ -146,8 +146,10 @@ sack_blocks(const pni_tcpcb *cb, pni_tcp_repr *r)
     }
 }
 
-/* The general segment builder: any flags, any options, chained buffers. */
-static int
+/* The general segment builder: any flags, any options, chained buffers.
+ * Out of line: inlined into pni_tcp_send_seg, its repr and option work
+ * made every segment pay a larger stack frame (about 7 instructions). */
+PNI_NOINLINE static int
 send_general(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
 {
     pni_tcp_repr r;
