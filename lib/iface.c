@@ -185,28 +185,20 @@ pni_iface_output_ip(pn_stack *s, pni_buf *pkt, const uint8_t nh[4])
 
 /* see pn_internal.h */
 int
-pni_iface_enqueue(pn_stack *s, pni_buf *frame)
+pni_iface_enqueue_drop(pn_stack *s, pni_buf *frame)
 {
-    uint32_t len = frame->tot_len;
-    if (s->stats.egress_pkts + 1 > s->cfg.egress_max_pkts ||
-        s->stats.egress_bytes + len > s->cfg.egress_max_bytes) {
-        PNI_STAT(s, egress_drop_pkts);
-        s->stats.egress_drop_bytes += len;
-        pni_buf_free(s, frame);
-        return PN_ENOBUFS;
-    }
-    frame->qnext = NULL;
-    if (s->eg_tail != NULL)
-        s->eg_tail->qnext = frame;
-    else
-        s->eg_head = frame;
-    s->eg_tail = frame;
-    s->stats.egress_pkts++;
-    s->stats.egress_bytes += len;
-    if (s->cfg.tap != NULL) {
-        pn_pktview v;
-        pni_buf_view(frame, &v);
-        s->cfg.tap(s->cfg.tap_user, PN_TAP_OUT, s->now, &v);
-    }
+    PNI_STAT(s, egress_drop_pkts);
+    s->stats.egress_drop_bytes += frame->tot_len;
+    pni_buf_free(s, frame);
+    return PN_ENOBUFS;
+}
+
+/* see pn_internal.h */
+int
+pni_iface_enqueue_tap(pn_stack *s, pni_buf *frame)
+{
+    pn_pktview v;
+    pni_buf_view(frame, &v);
+    s->cfg.tap(s->cfg.tap_user, PN_TAP_OUT, s->now, &v);
     return 0;
 }

@@ -519,9 +519,33 @@ int pni_iface_output_eth(pn_stack *s, pni_buf *pkt, const uint8_t dst[6], uint16
  * headroom allows, else chains a new TX segment in front (the packet's
  * ownership moves with *pb). 0, or -1 when no buffer (*pb untouched). */
 int pni_buf_prepend(pn_stack *s, pni_buf **pb, size_t n);
+/* pni_iface_enqueue's cases out of line: a frame over the egress limits
+ * (counted, freed, PN_ENOBUFS) or a frame queued with a tap to show it. */
+int pni_iface_enqueue_drop(pn_stack *s, pni_buf *frame);
+int pni_iface_enqueue_tap(pn_stack *s, pni_buf *frame);
 /* Put a finished frame on the egress queue (tap OUT, drop-tail counted).
- * Consumes it. Returns 0 or PN_ENOBUFS when dropped. */
-int pni_iface_enqueue(pn_stack *s, pni_buf *frame);
+ * Consumes it. Returns 0 or PN_ENOBUFS when dropped. Inline: it runs for
+ * every frame sent, and without a tap and under the limits it is a few
+ * tests and stores. */
+static inline int
+pni_iface_enqueue(pn_stack *s, pni_buf *frame)
+{
+    uint32_t len = frame->tot_len;
+    if (s->stats.egress_pkts + 1 > s->cfg.egress_max_pkts ||
+        s->stats.egress_bytes + len > s->cfg.egress_max_bytes)
+        return pni_iface_enqueue_drop(s, frame);
+    frame->qnext = NULL;
+    if (s->eg_tail != NULL)
+        s->eg_tail->qnext = frame;
+    else
+        s->eg_head = frame;
+    s->eg_tail = frame;
+    s->stats.egress_pkts++;
+    s->stats.egress_bytes += len;
+    if (s->cfg.tap != NULL)
+        return pni_iface_enqueue_tap(s, frame);
+    return 0;
+}
 /* The hook call of pni_hook_run (a hook is installed for point). */
 int pni_hook_call(pn_stack *s, int point, const pni_buf *ip);
 /* Run the caller's hook at point; 1 = accept, 0 = drop (counted). Inline:

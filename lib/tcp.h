@@ -308,7 +308,24 @@ size_t pni_tcpq_read(pn_stack *s, pni_tcpq *q, uint8_t *dst, size_t n);
 void pni_tcpq_drop(pn_stack *s, pni_tcpq *q, uint32_t n);
 
 /* ---- lib/tcp_timer.c ---- */
-void pni_tcp_timer_update(pn_stack *s, pni_tcpcb *cb);
+/* Place cb in the timer heap at d, earlier than its key (or first). */
+void pni_tcp_timer_earlier(pn_stack *s, pni_tcpcb *cb, uint64_t d);
+/* After cb's deadlines changed: re-key its heap entry. Inline, as it runs
+ * after every segment sent or received: the common case, the deadline
+ * the same or later (a stale key, fixed when it pops) or NEVER with no
+ * entry, is three loads and compares; only an earlier one calls out. */
+static inline void
+pni_tcp_timer_update(pn_stack *s, pni_tcpcb *cb)
+{
+    uint64_t d = cb->t_rexmt;
+    if (cb->t_delack < d)
+        d = cb->t_delack;
+    if (cb->t_keep < d)
+        d = cb->t_keep;
+    if (cb->hpos == PNI_NONE ? d == PN_TIME_NEVER : d >= s->tcp->hkey[cb->hpos])
+        return;
+    pni_tcp_timer_earlier(s, cb, d);
+}
 void pni_tcp_timer_update_syn(pn_stack *s, pni_tcp_syn *sy);
 void pni_tcp_timer_remove(pn_stack *s, uint32_t id);
 void pni_tcp_set_rexmt(pn_stack *s, pni_tcpcb *cb);     /* (re)arm at RTO */

@@ -22,7 +22,7 @@
 /* Window to advertise (unscaled bytes), updating rcv_adv. Receiver-side
  * silly window avoidance, RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: the right
  * edge moves only by at least min(rcvbuf/2, MSS); it never moves back. */
-static uint32_t
+static inline uint32_t
 adv_window(pni_tcpcb *cb, int syn)
 {
     uint32_t space = pni_tcp_rcv_space(cb);
@@ -146,8 +146,10 @@ sack_blocks(const pni_tcpcb *cb, pni_tcp_repr *r)
     }
 }
 
-/* The general segment builder: any flags, any options, chained buffers. */
-static int
+/* The general segment builder: any flags, any options, chained buffers.
+ * Out of line: inlined into pni_tcp_send_seg, its repr and option work
+ * made every segment pay a larger stack frame (about 7 instructions). */
+PNI_NOINLINE static int
 send_general(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags)
 {
     pni_tcp_repr r;
@@ -408,23 +410,41 @@ sack_rexmit(pn_stack *s, pni_tcpcb *cb)
     return 1;
 }
 
-void
-pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
+/* pni_tcp_output past its nothing-to-send check. Out of line, so that
+ * the check, made after every segment received, does not pay for this
+ * function's prologue (measured: about 10 instructions a call). */
+PNI_NOINLINE static void
+output_slow(pn_stack *s, pni_tcpcb *cb)
 {
-    /* Nothing to send, the common case after data arrives: established,
-     * no ACK owed now, no SACK recovery, no FIN to send, every queued byte
-     * sent (off >= sndq.len, so the loop below finds len 0 and the persist
-     * rule below cannot apply: snd_una == snd_max would mean an empty
-     * queue), and no window update due. The loop would break at once;
-     * only its epilogue is left. */
+    int pass = 0;
+    /* Bulk data, the common case while sending: established, no recovery,
+     * no limited transmit, no FIN to send, no SACK block to carry (so
+     * segmax is t_maxseg). Each pass of the loop below would then find a
+     * full segment to send (go, no FIN, PSH only if it empties the queue,
+     * seq = snd_nxt) as long as both the queue and the window beyond
+     * snd_nxt hold t_maxseg; nothing it reads but snd_nxt/snd_max changes
+     * from one such pass to the next. So those passes run here, with the
+     * window and the queue length read once; the first pass that would
+     * send less than a full segment (or nothing) is left to the loop.
+     * Measured on W1: about 40 instructions a segment fewer. */
     if (cb->state == PN_TCP_ESTABLISHED &&
-        !(cb->t_flags & (PNI_TF_ACKNOW | PNI_TF_RECOVERY | PNI_TF_SHUT_WR)) &&
-        cb->snd_nxt - cb->snd_una >= cb->sndq.len && !pni_tcp_wnd_update_due(cb)) {
-        cb->t_flags &= ~PNI_TF_FORCE1;
-        pni_tcp_timer_update(s, cb);
-        return;
+        !(cb->t_flags & (PNI_TF_RECOVERY | PNI_TF_SHUT_WR | PNI_TF_LTX)) &&
+        !(PNI_TCP_SACK_ON(cb) && cb->n_ooo > 0)) {
+        uint32_t qlen = cb->sndq.len;
+        uint32_t win = cb->snd_wnd < cb->cwnd ? cb->snd_wnd : cb->cwnd;
+        uint32_t mss = cb->t_maxseg;
+        for (; pass < 4096; pass++) {
+            uint32_t off = cb->snd_nxt - cb->snd_una;
+            if (off >= qlen || off >= win || qlen - off < mss || win - off < mss)
+                break;
+            uint32_t seq = cb->snd_nxt;
+            uint8_t fl = (off + mss == qlen) ? (PNI_TCP_ACK | PNI_TCP_PSH) : PNI_TCP_ACK;
+            if (pni_tcp_send_seg(s, cb, seq, mss, fl) != 0)
+                goto done;
+            sent(s, cb, seq, mss, 0, 0);
+        }
     }
-    for (int pass = 0; pass < 4096; pass++) {
+    for (; pass < 4096; pass++) {
         switch (cb->state) {
         case PN_TCP_CLOSED:
         case PN_TCP_LISTEN:
@@ -555,6 +575,25 @@ done:
         cb->t_rexmt = s->now + to;
     }
     pni_tcp_timer_update(s, cb);
+}
+
+void
+pni_tcp_output(pn_stack *s, pni_tcpcb *cb)
+{
+    /* Nothing to send, the common case after data arrives: established,
+     * no ACK owed now, no SACK recovery, no FIN to send, every queued byte
+     * sent (off >= sndq.len, so output_slow's loop finds len 0 and its
+     * persist rule cannot apply: snd_una == snd_max would mean an empty
+     * queue), and no window update due. The loop would break at once;
+     * only its epilogue is left. */
+    if (cb->state == PN_TCP_ESTABLISHED &&
+        !(cb->t_flags & (PNI_TF_ACKNOW | PNI_TF_RECOVERY | PNI_TF_SHUT_WR)) &&
+        cb->snd_nxt - cb->snd_una >= cb->sndq.len && !pni_tcp_wnd_update_due(cb)) {
+        cb->t_flags &= ~PNI_TF_FORCE1;
+        pni_tcp_timer_update(s, cb);
+        return;
+    }
+    output_slow(s, cb);
 }
 
 #endif /* PN_HAVE_TCP */

@@ -119,26 +119,11 @@ pni_tcp_timer_remove(pn_stack *s, uint32_t id)
         sift_down(s, pos);
 }
 
-static uint64_t
-cb_deadline(const pni_tcpcb *cb)
-{
-    uint64_t d = cb->t_rexmt;
-    if (cb->t_delack < d)
-        d = cb->t_delack;
-    if (cb->t_keep < d)
-        d = cb->t_keep;
-    return d;
-}
-
+/* see tcp.h */
 void
-pni_tcp_timer_update(pn_stack *s, pni_tcpcb *cb)
+pni_tcp_timer_earlier(pn_stack *s, pni_tcpcb *cb, uint64_t d)
 {
-    /* heap_set's no-op cases first (after every segment sent or received
-     * the deadline is usually the same or later): the control block's
-     * index, a division, is only needed to place a new heap entry. */
-    uint64_t d = cb_deadline(cb);
-    if (cb->hpos == PNI_NONE ? d == PN_TIME_NEVER : d >= s->tcp->hkey[cb->hpos])
-        return;
+    /* the control block's index, a division, is only needed here */
     heap_set(s, pni_tcp_idx(s, cb), &cb->hpos, d);
 }
 
