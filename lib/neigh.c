@@ -262,12 +262,7 @@ resolve(pn_stack *s, const uint8_t nh[4], pni_buf *pkt, uint8_t mac[6])
         pni_buf_free(s, pkt);
         return 1;
     }
-    pkt->qnext = NULL;
-    if (n->hold_tail != NULL)
-        n->hold_tail->qnext = pkt;
-    else
-        n->hold_head = pkt;
-    n->hold_tail = pkt;
+    pni_pktq_push(&n->hold_head, &n->hold_tail, pkt);
     n->hold_n++;
     return 1;
 }

@@ -152,6 +152,20 @@ typedef struct pni_buf {
     uint8_t blk[];         /* cap bytes */
 } pni_buf;
 
+/* Append packet p (its first segment) at the tail of the queue *head ..
+ * *tail linked by qnext: the egress queue, a neighbour's hold queue, a
+ * UDP receive queue. */
+static inline void
+pni_pktq_push(pni_buf **head, pni_buf **tail, pni_buf *p)
+{
+    p->qnext = NULL;
+    if (*tail != NULL)
+        (*tail)->qnext = p;
+    else
+        *head = p;
+    *tail = p;
+}
+
 struct pn_stack;
 
 /* Allocate a packet whose data part is len bytes, with the headroom of
@@ -534,12 +548,7 @@ pni_iface_enqueue(pn_stack *s, pni_buf *frame)
     if (s->stats.egress_pkts + 1 > s->cfg.egress_max_pkts ||
         s->stats.egress_bytes + len > s->cfg.egress_max_bytes)
         return pni_iface_enqueue_drop(s, frame);
-    frame->qnext = NULL;
-    if (s->eg_tail != NULL)
-        s->eg_tail->qnext = frame;
-    else
-        s->eg_head = frame;
-    s->eg_tail = frame;
+    pni_pktq_push(&s->eg_head, &s->eg_tail, frame);
     s->stats.egress_pkts++;
     s->stats.egress_bytes += len;
     if (s->cfg.tap != NULL)

@@ -531,12 +531,7 @@ rq_append(pni_udp_sock *u, pni_buf *pkt, uint32_t src, uint16_t sport, uint32_t 
 {
     pkt->meta = src;
     pkt->meta16 = sport;
-    pkt->qnext = NULL;
-    if (u->rq_tail != NULL)
-        u->rq_tail->qnext = pkt;
-    else
-        u->rq_head = pkt;
-    u->rq_tail = pkt;
+    pni_pktq_push(&u->rq_head, &u->rq_tail, pkt);
     u->rq_bytes += plen;
 }
 
