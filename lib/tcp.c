@@ -589,18 +589,19 @@ pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_
     if (src->next == NULL && soff <= src->len && n <= src->len - soff)
         return pni_tcpq_write_flat(s, q, off, src->blk + src->off + soff, n);
     if (q_grow(s, q, off + (uint32_t)n) != 0)
-        return -1;
-    uint32_t in;
-    pni_tcp_chunk *c = q_seek(q, off, &in);
-    while (n > 0) {
-        uint32_t k = PNI_TCPCH_DATA - in;
+        return -1; /* all of it or nothing: the pieces below cannot fail */
+    for (const pni_buf *b = src; b != NULL && n > 0; b = b->next) {
+        if (soff >= b->len) {
+            soff -= b->len;
+            continue;
+        }
+        size_t k = b->len - soff;
         if (k > n)
-            k = (uint32_t)n;
-        pni_buf_copyout(src, soff, c->d + in, k);
-        soff += k;
+            k = n;
+        (void)pni_tcpq_write_flat(s, q, off, b->blk + b->off + soff, k);
+        off += (uint32_t)k;
         n -= k;
-        c = c->next;
-        in = 0;
+        soff = 0;
     }
     return 0;
 }
