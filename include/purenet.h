@@ -231,7 +231,12 @@ typedef struct pn_config {
     uint8_t key[16];        /* secret for ISNs, ports, IP IDs */
     uint8_t accept_multicast; /* 1: accept Ethernet multicast frames */
     uint8_t ttl;            /* default 64 */
-    uint8_t reserved_[2];
+    uint8_t no_vector;      /* 1: never use vector instructions (AVX2 on
+                               x86-64, for checksums), e.g. where the vector
+                               registers are not saved; 0 (default): use them
+                               when the CPU and OS have them. Results are the
+                               same either way. */
+    uint8_t reserved_[1];
 
     /* Pools (0 = default). */
     uint32_t rx_bufs;       /* receive buffer blocks; default 64 */

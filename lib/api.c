@@ -175,6 +175,7 @@ pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err)
     s->cfg = c;
     s->buf_size = c.buf_size;
     s->max_frame = (uint32_t)c.mtu + (c.medium == PN_MEDIUM_ETHERNET ? PNI_ETH_VLAN_HLEN : 0);
+    s->vec = (uint8_t)(!c.no_vector && pni_cpu_vec());
     layout(s, &cv, &c);
     s->tcp = pni_tcp_carve(s, &cv);
     s->icmp_tokens_us = (uint64_t)c.icmp_burst * 1000000u;

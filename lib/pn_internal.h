@@ -380,6 +380,8 @@ struct pn_stack {
 
     uint32_t buf_size;     /* effective data bytes per block */
     uint32_t max_frame;    /* mtu + link header */
+    uint8_t vec;           /* checksums may use vector code (pni_cpu_vec(),
+                              unless cfg.no_vector) */
     pni_pool pool[PN_POOL_COUNT];
 
     /* egress queue, drop-tail */

@@ -607,7 +607,7 @@ pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, size_
 }
 
 uint64_t
-pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
+pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n, int vec)
 {
     size_t done = 0;
     uint32_t in;
@@ -627,7 +627,7 @@ pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n)
     /* dst is contiguous: one sum over all of it, not one per chunk piece
      * (a segment of MSS 1448 spans two 2040-byte chunks seven times in
      * ten). Up to MSS 9000 or so it is still in the L1 cache. */
-    return pni_csum_partial(dst, n, 0);
+    return pni_csum_partial_v(dst, n, 0, vec);
 }
 
 void

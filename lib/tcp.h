@@ -301,9 +301,9 @@ int pni_tcpq_write(pn_stack *s, pni_tcpq *q, uint32_t off, const pni_buf *src, s
 /* The same from n contiguous bytes at src (a segment processed where it
  * lies: in a one-block buffer, or in the caller's frame). */
 int pni_tcpq_write_flat(pn_stack *s, pni_tcpq *q, uint32_t off, const uint8_t *src, size_t n);
-/* Copy n bytes at offset off into dst, returning their partial checksum
- * (the copy and the sum in one pass over the bytes). */
-uint64_t pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n);
+/* Copy n bytes at offset off into dst, returning their partial checksum,
+ * summed by pni_csum_partial_v(.., vec). */
+uint64_t pni_tcpq_copy_csum(pni_tcpq *q, uint32_t off, uint8_t *dst, size_t n, int vec);
 size_t pni_tcpq_read(pn_stack *s, pni_tcpq *q, uint8_t *dst, size_t n);
 void pni_tcpq_drop(pn_stack *s, pni_tcpq *q, uint32_t n);
 

@@ -1041,7 +1041,7 @@ input(pn_stack *s, const pni_buf *pkt, const uint8_t *p, size_t len, const pni_i
     uint8_t hdr[PNI_TCP_MAX_HLEN];
     int rc;
     if (p != NULL)
-        rc = pni_wire_tcp_parse(p + ip->hlen, tlen, ip->src, ip->dst, &seg);
+        rc = pni_wire_tcp_parse_v(p + ip->hlen, tlen, ip->src, ip->dst, &seg, s->vec);
     else
         rc = parse_chain(s, pkt, ip, tlen, &seg, hdr);
     if (rc < 0) {

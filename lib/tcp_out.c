@@ -87,7 +87,7 @@ emit(pn_stack *s, pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uin
     uint64_t sum = 0;
     if (len > 0) {
         if (b->next == NULL) {
-            sum = pni_tcpq_copy_csum(&cb->sndq, qoff, pni_buf_data(b) + hlen, len);
+            sum = pni_tcpq_copy_csum(&cb->sndq, qoff, pni_buf_data(b) + hlen, len, s->vec);
         } else {
             /* Chained buffer (a segment larger than a block): copy from
              * the send queue straight into each block's bytes, summing
@@ -103,7 +103,7 @@ emit(pn_stack *s, pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uin
                 uint32_t k = (uint32_t)(q->len - skip);
                 if (k > len - done)
                     k = len - done;
-                uint64_t ps = pni_tcpq_copy_csum(&cb->sndq, qoff + done, pni_buf_data(q) + skip, k);
+                uint64_t ps = pni_tcpq_copy_csum(&cb->sndq, qoff + done, pni_buf_data(q) + skip, k, s->vec);
                 if (done & 1)
                     ps = pni_csum_swap(ps);
                 sum += ps;
@@ -223,7 +223,7 @@ send_plain(pn_stack *s, pni_tcpcb *cb, uint32_t seq, uint32_t len, uint8_t flags
     uint8_t *p = pni_buf_data(b);
     uint64_t sum = 0;
     if (len > 0)
-        sum = pni_tcpq_copy_csum(&cb->sndq, seq - cb->snd_una, p + hlen, len);
+        sum = pni_tcpq_copy_csum(&cb->sndq, seq - cb->snd_una, p + hlen, len, s->vec);
     r.sport = cb->lport;
     r.dport = cb->rport;
     r.seq = seq;

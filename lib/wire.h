@@ -132,6 +132,29 @@ const char *pni_wire_strerror(int err);
  * with pni_csum_swap (RFC 1071 section 2 (B), byte order independence). */
 uint64_t pni_csum_partial(const void *p, size_t len, uint64_t sum);
 uint64_t pni_csum_swap(uint64_t sum);
+/* pni_csum_partial with the x86-64 AVX2 loop when vec is nonzero. vec
+ * may be nonzero only where pni_cpu_vec() said 1 (the stack keeps that
+ * answer, or 0 when its config says no_vector). Elsewhere vec is ignored
+ * and pni_cpu_vec() is 0. Same result either way. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PN_NO_ASM) &&                          \
+    (defined(__clang__) || __GNUC__ >= 7) && PNI_HOST_LE && UINTPTR_MAX > 0xffffffffu
+#define PNI_HAVE_VEC 1
+uint64_t pni_csum_partial_v(const void *p, size_t len, uint64_t sum, int vec);
+int pni_cpu_vec(void);
+#else
+#define PNI_HAVE_VEC 0
+static inline uint64_t
+pni_csum_partial_v(const void *p, size_t len, uint64_t sum, int vec)
+{
+    (void)vec;
+    return pni_csum_partial(p, len, sum);
+}
+static inline int
+pni_cpu_vec(void)
+{
+    return 0;
+}
+#endif
 /* Copy len bytes from src to dst (not overlapping) and return sum plus
  * the partial sum of the bytes copied, as pni_csum_partial(dst, len, sum)
  * would: one pass over data the caller is copying anyway. */
@@ -458,6 +481,9 @@ typedef struct pni_tcp_repr {
 int pni_wire_tcp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4]);
 int pni_wire_tcp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
                        pni_tcp_repr *r);
+/* The same with the checksum summed by pni_csum_partial_v(.., vec). */
+int pni_wire_tcp_parse_v(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
+                         pni_tcp_repr *r, int vec);
 /* Bytes of options emit would write for r under layout (multiple of 4). */
 size_t pni_wire_tcp_opts_len(const pni_tcp_repr *r, int layout);
 /* Writes header + options (20 + opts_len bytes) at p, with the checksum

@@ -142,7 +142,7 @@ parse_options(const uint8_t *o, size_t n, pni_tcp_repr *r)
 __attribute__((always_inline))
 #endif
 static inline int
-check_hdr(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
+check_hdr(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4], int vec)
 {
     if (len < PNI_TCP_HLEN)
         return PNI_WE_TRUNC;
@@ -159,11 +159,12 @@ check_hdr(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[
      * same residue); below 2^34, a seed pni_csum_partial adds with
      * end-around carry. */
     uint64_t s = (uint64_t)pni_be32(src) + pni_be32(dst) + PNI_IPPROTO_TCP + (uint32_t)len;
-    if (pni_csum_fold(pni_csum_partial(p, len, s)) != 0xffff)
+    if (pni_csum_fold(pni_csum_partial_v(p, len, s, vec)) != 0xffff)
         return PNI_WE_BADCSUM;
 #else
     (void)src;
     (void)dst;
+    (void)vec;
 #endif
     return 0;
 }
@@ -171,7 +172,7 @@ check_hdr(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[
 int
 pni_wire_tcp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4])
 {
-    int err = check_hdr(p, len, src, dst);
+    int err = check_hdr(p, len, src, dst, 0);
     if (err != 0)
         return err;
     pni_tcp_repr scratch;
@@ -183,7 +184,14 @@ int
 pni_wire_tcp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
                    pni_tcp_repr *r)
 {
-    int err = check_hdr(p, len, src, dst);
+    return pni_wire_tcp_parse_v(p, len, src, dst, r, 0);
+}
+
+int
+pni_wire_tcp_parse_v(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4],
+                     pni_tcp_repr *r, int vec)
+{
+    int err = check_hdr(p, len, src, dst, vec);
     if (err != 0)
         return err;
     /* Everything before the SACK blocks is zeroed; sack[] is read only

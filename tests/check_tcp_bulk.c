@@ -10,6 +10,7 @@
  * 2 MiB, the same kinds of segments without a gigabyte of capture);
  * PN_TCP_BULK_MB overrides all three.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,12 +149,29 @@ next_event(pn_test_link *l)
 /* bufsz > 0: that many data bytes per buffer block, so that every data
  * frame is a chain (the chained paths of emit, parse and the receive copy,
  * with pieces at odd offsets), and mb MiB each way instead of the default. */
+/* Set by a test before bulk_ex: both ends with cfg.no_vector, and a hash
+ * (FNV-1a) of every frame either end emits, in order. */
+static int g_no_vector;
+static uint64_t g_wire_hash;
+
+static int
+hash_filter(void *user, int from, uint8_t *frame, size_t *len, uint64_t now)
+{
+    (void)user;
+    (void)now;
+    uint8_t f = (uint8_t)from;
+    hash_bytes(&g_wire_hash, &f, 1);
+    hash_bytes(&g_wire_hash, frame, *len);
+    return 0; /* pass it on */
+}
+
 static void
 bulk_ex(uint32_t loss_ppm, int impair, int cc, int nosack, uint32_t bufsz, size_t mb)
 {
     pn_config ca, cb;
     pn_test_config(&ca, 1);
     pn_test_config(&cb, 2);
+    ca.no_vector = cb.no_vector = (uint8_t)g_no_vector;
     ca.tcp.max_socks = cb.tcp.max_socks = 4;
     ca.tcp.sndbuf = cb.tcp.sndbuf = 256 * 1024;
     ca.tcp.rcvbuf = cb.tcp.rcvbuf = 256 * 1024;
@@ -171,6 +189,9 @@ bulk_ex(uint32_t loss_ppm, int impair, int cc, int nosack, uint32_t bufsz, size_
     pn_test_node A, B;
     pn_test_node_new(&A, &ca);
     pn_test_node_new(&B, &cb);
+    /* the config's choice, then the CPU's */
+    ck_assert_int_eq(A.s->vec, g_no_vector ? 0 : pni_cpu_vec());
+    ck_assert_int_eq(B.s->vec, A.s->vec);
     pn_test_link *L = pn_test_link_new(A.s, B.s, 1000000);
     L->delay_us = 500;
     L->loss_ppm = loss_ppm;
@@ -181,8 +202,11 @@ bulk_ex(uint32_t loss_ppm, int impair, int cc, int nosack, uint32_t bufsz, size_
         L->corrupt_ppm = 5000;
     }
     L->seed = 0x1234567 + loss_ppm;
+    g_wire_hash = 0xcbf29ce484222325ULL;
     if (getenv("PN_TCP_TRACE") != NULL)
         L->filter = tt_trace_filter;
+    else
+        L->filter = hash_filter;
 
     int ls = pn_tcp_open(B.s);
     pn_sockaddr la = {{{0, 0, 0, 0}}, 5001};
@@ -292,6 +316,23 @@ START_TEST(test_tcp_bulk_small_blocks)
 }
 END_TEST
 
+/* The checksums' vector code (AVX2, where this CPU has it: pni_cpu_vec)
+ * and the scalar code (cfg.no_vector) give the same stack: over the
+ * impaired link, whose corrupted frames the receive checksum must catch,
+ * both ends emit the same frames, bit for bit, in the same order. */
+START_TEST(test_tcp_bulk_vector_equals_scalar)
+{
+    g_no_vector = 1;
+    bulk_ex(10000, 1, PN_CC_NEWRENO, 0, 0, BULK_SAN ? 1 : 4);
+    uint64_t scalar = g_wire_hash;
+    g_no_vector = 0;
+    bulk_ex(10000, 1, PN_CC_NEWRENO, 0, 0, BULK_SAN ? 1 : 4);
+    ck_assert_uint_eq(g_wire_hash, scalar);
+    if (!pni_cpu_vec())
+        fprintf(stderr, "tcp_bulk: this CPU has no AVX2: the vector half ran the scalar code\n");
+}
+END_TEST
+
 Suite *
 tcp_bulk_suite(void)
 {
@@ -304,6 +345,7 @@ tcp_bulk_suite(void)
     tcase_add_test(tc, test_tcp_bulk_loss1_cubic);
     tcase_add_test(tc, test_tcp_bulk_loss1_nosack);
     tcase_add_test(tc, test_tcp_bulk_small_blocks);
+    tcase_add_test(tc, test_tcp_bulk_vector_equals_scalar);
     suite_add_tcase(s, tc);
     return s;
 }
