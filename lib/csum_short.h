@@ -49,15 +49,26 @@ pni_cs_finish(uint64_t a, uint64_t c)
 {
     a += c;
     a += a < c; /* end-around: 2^64 is 1 modulo 0xffff */
-    a = (a & 0xffffffffu) + (a >> 32); /* < 2^33 */
-    a = (a & 0xffffffffu) + (a >> 32); /* < 2^32 */
-    a = (a & 0xffffu) + (a >> 16);     /* <= 0x1fffe */
-    a = (a & 0xffffu) + (a >> 16);     /* <= 0xffff */
+    /* Each fold halves the width by adding x to x rotated by half: the
+     * upper half of that sum is the halves' sum with its carry out added
+     * back (the carry out of the lower half lands in it), i.e. the
+     * end-around sum, which is 0 only when both halves are. */
+    uint32_t t = (uint32_t)((a + (a >> 32 | a << 32)) >> 32);
+    t = (t + (t >> 16 | t << 16)) >> 16;
 #if PNI_CS_LE
-    a = ((a << 8) | (a >> 8)) & 0xffffu;
+    t = ((t << 8) | (t >> 8)) & 0xffffu;
 #endif
-    return (uint16_t)a;
+    return (uint16_t)t;
 }
+#endif
+
+#if PNI_CS_WIDE && defined(__x86_64__) && defined(__GNUC__) && !defined(PN_NO_ASM)
+/* x86-64: whole 32-byte blocks by an add-with-carry chain, as
+ * wire_csum.c's adc_blocks (see its notes): the carry out of each add
+ * goes into the next, and the last is added back at once (end-around),
+ * so no carry count is kept. 7 instructions per 32 bytes summed, 16 per
+ * 32 copied and summed, against 13 and 25 for the C loops below. */
+#define PNI_CS_ADC 1
 #endif
 
 #if PNI_CS_WIDE
@@ -68,6 +79,25 @@ static inline void
 pni_csum_short_acc(const uint8_t *p, size_t len, uint64_t *pa, uint64_t *pc)
 {
     uint64_t a = *pa, c = *pc, w;
+#if PNI_CS_ADC
+    if (len >= 32) {
+        size_t n = len / 32;
+        __asm__("clc\n"
+                "1:\n\t"
+                "adcq 0(%[p]), %[a]\n\t"
+                "adcq 8(%[p]), %[a]\n\t"
+                "adcq 16(%[p]), %[a]\n\t"
+                "adcq 24(%[p]), %[a]\n\t"
+                "leaq 32(%[p]), %[p]\n\t"
+                "decq %[n]\n\t"
+                "jnz 1b\n\t"
+                "adcq $0, %[a]"
+                : [a] "+&r"(a), [p] "+&r"(p), [n] "+&r"(n)
+                :
+                : "cc", "memory");
+        len &= 31;
+    }
+#endif
     while (len >= 32) { /* four groups a turn: less loop overhead */
         memcpy(&w, p, 8);
         a += w;
@@ -137,6 +167,36 @@ pni_csum_copy_short(uint8_t *dst, const uint8_t *src, size_t len)
 {
 #if PNI_CS_WIDE
     uint64_t a = 0, c = 0, w, v2;
+#if PNI_CS_ADC
+    if (len >= 32) {
+        size_t n = len / 32;
+        uint64_t t0, t1;
+        __asm__("clc\n"
+                "1:\n\t"
+                "movq 0(%[s]), %[t0]\n\t"
+                "movq 8(%[s]), %[t1]\n\t"
+                "movq %[t0], 0(%[d])\n\t"
+                "movq %[t1], 8(%[d])\n\t"
+                "adcq %[t0], %[a]\n\t"
+                "adcq %[t1], %[a]\n\t"
+                "movq 16(%[s]), %[t0]\n\t"
+                "movq 24(%[s]), %[t1]\n\t"
+                "movq %[t0], 16(%[d])\n\t"
+                "movq %[t1], 24(%[d])\n\t"
+                "adcq %[t0], %[a]\n\t"
+                "adcq %[t1], %[a]\n\t"
+                "leaq 32(%[s]), %[s]\n\t"
+                "leaq 32(%[d]), %[d]\n\t"
+                "decq %[n]\n\t"
+                "jnz 1b\n\t"
+                "adcq $0, %[a]"
+                : [a] "+&r"(a), [s] "+&r"(src), [d] "+&r"(dst), [n] "+&r"(n), [t0] "=&r"(t0),
+                  [t1] "=&r"(t1)
+                :
+                : "cc", "memory");
+        len &= 31;
+    }
+#endif
     while (len >= 16) { /* two groups a turn */
         memcpy(&w, src, 8);
         memcpy(&v2, src + 8, 8);

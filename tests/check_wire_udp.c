@@ -198,13 +198,21 @@ START_TEST(test_udp_csum_short_matches_partial)
             ck_assert_uint_eq(a % 0xffff, ref % 0xffff);
             ck_assert_uint_eq(b % 0xffff, ref % 0xffff);
             ck_assert_uint_eq(a == 0, ref == 0);
+            ck_assert_uint_eq(b == 0, ref == 0);
             ck_assert_mem_eq(dst + (7 - off), src + off, len);
             ck_assert_uint_eq(dst[7 - off + len], 0xa5);
         }
     }
     memset(src, 0, sizeof src);
     ck_assert_uint_eq(pni_csum_short(src, 77), 0);
-    memset(src, 0xff, sizeof src);
+    ck_assert_uint_eq(pni_csum_copy_short(dst, src, 96), 0);
+    memset(src, 0xff, sizeof src); /* a carry out of every add */
+    for (size_t len = 64; len <= 96; len += 32) {
+        uint16_t ref = pni_csum_fold(pni_csum_partial(src, len, 0));
+        ck_assert_uint_eq(pni_csum_short(src, len) % 0xffff, ref % 0xffff);
+        ck_assert_uint_eq(pni_csum_copy_short(dst, src, len) % 0xffff, ref % 0xffff);
+        ck_assert_uint_ne(pni_csum_copy_short(dst, src, len), 0);
+    }
     ck_assert_uint_eq(pni_csum_short(src, 77) % 0xffff, pni_csum_fold(pni_csum_partial(src, 77, 0)) % 0xffff);
     ck_assert_uint_eq(pni_csum_pseudo4_short(ip_a, ip_b, 17, 70000),
                       pni_csum_pseudo4(ip_a, ip_b, 17, 70000));
