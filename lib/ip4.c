@@ -36,13 +36,20 @@
  *   broadcast, a bad checksum, no socket (ICMP port unreachable), a full
  *   queue -- goes to the general path untouched, which judges and counts
  *   it as before.
- * - In place (pni_ip4_rx_inplace): pn_inject_raw asks the fast path's
- *   TCP test of the caller's frame before it takes a buffer; a segment
+ * - In place (pni_ip4_rx_inplace, _udp): pn_inject_raw asks the fast path's
+ *   tests of the caller's frame before it takes a buffer; a TCP segment
  *   that passes is counted (the frame as pn_inject_raw counts and taps
  *   it, then as the fast path counts it) and handed to
- *   pni_tcp_input_flat where it lies (TCP only reads a segment). The
- *   test reads only and counts nothing, so a frame that fails it goes
- *   the buffered way with nothing counted twice.
+ *   pni_tcp_input_flat where it lies (TCP only reads a segment). A UDP
+ *   datagram is judged where it lies by the UDP test above, the demux
+ *   and the receive-buffer room (pni_udp_input_inplace); only then does
+ *   it take an RX buffer, which gets the payload alone ("copy on
+ *   retain"). The tests read only and count nothing, so a frame that
+ *   fails them goes the buffered way with nothing counted twice. A UDP
+ *   frame is taken only when the buffered path would hold it in one
+ *   block (flen <= buf_size), so the RX pool sees the same single
+ *   allocation; when it fails, the result is the buffered path's for an
+ *   empty pool (PN_ENOBUFS, inject_nobufs and rx_nobufs, nothing else).
  * - Send: route first (it picks the source when the caller gave none),
  *   then the header (pni_wire_ip4_emit, no options), the LOCAL_OUT hook,
  *   and either one packet to pni_iface_output_ip or, above the MTU,
@@ -213,6 +220,29 @@ pni_ip4_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
     /* link padding trimmed, as pni_ip4_rx_fast does */
     pni_tcp_input_flat(s, p, ip.tot_len < len ? ip.tot_len : len, &ip);
     return 1;
+}
+
+/* see pn_internal.h */
+int
+pni_ip4_rx_inplace_udp(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
+{
+#if PN_HAVE_UDP
+    /* pni_ip4_rx_fast's UDP test, for a frame the buffered path would
+     * hold in one RX block only (so that the pool sees the same one
+     * allocation either way), then the socket's. */
+    const uint8_t *p = f + l3;
+    pni_udp_repr u;
+    if (flen > s->buf_size || hooks_in(s) || pni_wire_ip4_udp_fast(p, flen - l3, &u) != 0 ||
+        !src_ok(s, p + 12) || !pni_ip4_is_local(s, p + 16))
+        return 1;
+    return pni_udp_input_inplace(s, f, flen, p, &u);
+#else
+    (void)s;
+    (void)f;
+    (void)flen;
+    (void)l3;
+    return 1;
+#endif
 }
 
 /* see pn_internal.h */

@@ -635,12 +635,19 @@ pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
  * 0 when it did nothing and pni_ip4_input must run. */
 int pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt);
 /* In place (see lib/ip4.c's notes): 1 when the flen-byte frame at f,
- * whose IPv4 header is at f + l3 (l3 <= flen), is a TCP segment that
+ * whose IPv4 header is at f + l3 (l3 + 20 <= flen), is a TCP segment that
  * pni_ip4_rx_fast would hand to TCP; it has then been counted and tapped
  * (pni_count_frame) and processed without a buffer, its bytes read during
  * the call only. 0, with nothing read but the frame and nothing counted,
  * for any other frame. */
 int pni_ip4_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3);
+/* The same for a UDP datagram that pni_ip4_rx_fast would queue on a
+ * socket: counted and tapped, its payload copied into an RX buffer and
+ * queued (pni_udp_input_inplace): 0, pn_inject_raw's result. PN_ENOBUFS
+ * when that buffer could not be had: counted as pn_inject_raw's own
+ * allocation failure (inject_nobufs, rx_nobufs) and nothing else. 1,
+ * nothing counted, for any other frame: the buffered path judges it. */
+int pni_ip4_rx_inplace_udp(pn_stack *s, const uint8_t *f, size_t flen, size_t l3);
 /* A received IPv4 packet (data = IP header onwards). Consumes it. */
 void pni_ip4_input(pn_stack *s, pni_buf *pkt);
 /* What pni_iface_input does with a frame whose pni_iface_l3 is l3 (>= 0),
@@ -718,6 +725,15 @@ void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
  * when a bound socket takes it with room to spare; else returns 0 having
  * changed nothing (the general path then decides). */
 int pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r);
+/* In place (pni_ip4_rx_inplace_udp): the same test and queueing for the
+ * flen-byte frame f whose checked 20-byte IPv4 header is at p, r its
+ * checked UDP datagram, unicast to one of our addresses: when a bound
+ * socket takes it with room to spare, an RX buffer gets the payload, the
+ * frame is counted and tapped (pni_count_frame), and 0 is returned;
+ * PN_ENOBUFS (inject_nobufs) when no buffer was to be had; else 1 having
+ * changed nothing. */
+int pni_udp_input_inplace(pn_stack *s, const uint8_t *f, size_t flen, const uint8_t *p,
+                          const pni_udp_repr *r);
 /* Free the slot of a closed socket whose last charged buffer left. */
 void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
 /* A transmitted buffer charged to a UDP socket left the stack. Inline:

@@ -577,6 +577,30 @@ pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
 }
 
 /* see pn_internal.h */
+int
+pni_udp_input_inplace(pn_stack *s, const uint8_t *f, size_t flen, const uint8_t *p,
+                      const pni_udp_repr *r)
+{
+    pni_udp_sock *u = lookup(s, p + 16, r->dport);
+    uint32_t plen = (uint32_t)r->len - PNI_UDP_HLEN;
+    if (u == NULL || (uint64_t)u->rq_bytes + plen > s->cfg.udp_rcvbuf)
+        return 1; /* the general path sends the ICMP error or counts the drop */
+    /* Copy on retain: what input_fast_to queues (the payload, trimmed to
+     * the UDP length), in a block of its own. */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, plen);
+    if (b == NULL) {
+        PNI_STAT(s, inject_nobufs); /* rx_nobufs counted by the alloc */
+        return PN_ENOBUFS;
+    }
+    memcpy(pni_buf_data(b), r->payload, plen);
+    pni_count_frame(s, NULL, f, flen);
+    PNI_STAT(s, udp_rx);
+    PNI_STAT(s, ip4_rx);
+    rq_append(u, b, pni_be32(p + 12), r->sport, plen);
+    return 0;
+}
+
+/* see pn_internal.h */
 void
 pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
 {
