@@ -215,7 +215,13 @@ pni_wire_ip4_udp_fast(const uint8_t *p, size_t len, pni_udp_repr *r)
         memcpy(&v4, pl, 4);
         a += v4;
         c += a < v4;
-        if ((a % 0xffff + c) % 0xffff != 0)
+        /* The sum is a + c. Added in 64 bits, a carry out is worth 2^64,
+         * which is 1 modulo 0xffff: add it back (a is then below c, so it
+         * cannot carry again). One divisibility test instead of two
+         * remainders. */
+        a += c;
+        a += a < c;
+        if (a % 0xffff != 0)
             return -1;
     } else
 #endif
