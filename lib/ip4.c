@@ -86,6 +86,7 @@
  *   form of this, which also covers the UDP header: lib/udp.c.)
  */
 #include "pn_internal.h"
+#include "wire_ip4_udp.h"
 
 /* see pn_internal.h */
 uint16_t
@@ -165,7 +166,7 @@ pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 #if PN_HAVE_UDP
     if (p[9] == PNI_IPPROTO_UDP) {
         pni_udp_repr u;
-        if (pni_wire_ip4_udp_fast(p, pkt->len, &u) != 0 || !pni_ip4_src_ok(s, p + 12) ||
+        if (pni_wire_ip4_udp_fast_inline(p, pkt->len, &u) != 0 || !pni_ip4_src_ok(s, p + 12) ||
             !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
             return 0;
         PNI_STAT(s, ip4_rx);
