@@ -223,7 +223,7 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         if (f[l3 + 9] == PNI_IPPROTO_TCP) {
             if (pni_ip4_rx_inplace(s, f, len, (size_t)l3))
                 return 0;
-        } else if (PN_HAVE_UDP && f[l3 + 9] == PNI_IPPROTO_UDP) {
+        } else if (PN_HAVE_UDP) { /* refuses what is not UDP */
             int r = pni_udp_rx_inplace(s, f, len, (size_t)l3);
             if (r <= 0)
                 return r;

@@ -242,7 +242,7 @@ pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip)
 int
 pni_udp_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
 {
-    /* never called: pn_inject_raw asks it only with UDP */
+    /* never called: pn_inject_raw asks it only with UDP compiled in */
     (void)s;
     (void)f;
     (void)flen;

@@ -744,8 +744,8 @@ int pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r);
  * payload copied into an RX buffer and queued: 0, pn_inject_raw's
  * result. PN_ENOBUFS when that buffer could not be had: counted as
  * pn_inject_raw's own allocation failure (inject_nobufs, rx_nobufs) and
- * nothing else. 1, nothing counted, for any other frame: the buffered
- * path judges it. */
+ * nothing else. 1, nothing counted, for any other frame (not UDP
+ * included): the buffered path judges it. */
 int pni_udp_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3);
 /* Free the slot of a closed socket whose last charged buffer left. */
 void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
