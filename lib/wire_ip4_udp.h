@@ -57,7 +57,7 @@ pni_wire_ip4_udp_fast_inline(const uint8_t *p, size_t len, pni_udp_repr *r)
          * remainders. */
         a += c;
         a += a < c;
-        if (a % 0xffff != 0)
+        if (!pni_mod_ffff_zero(a))
             return -1;
     } else
 #endif
