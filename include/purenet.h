@@ -373,11 +373,13 @@ pn_stack *pn_stack_new(void *arena, size_t len, const pn_config *cfg, int *err);
  * `now`; replies are queued for pn_drain_raw(). The stack reads the frame
  * only during the call and keeps no pointer to it: the caller's buffer is
  * free on return, and MUST NOT change during the call (the IN tap may see
- * it where it lies). A frame the stack keeps (a UDP datagram, a fragment,
- * a packet held for ARP, ...) is copied into a receive buffer; the common
- * TCP segment for us (untagged IPv4 with a 20-byte header, no hooks) is
- * processed where it lies, without one. Counters and outputs are the same
- * either way. A malformed frame returns 0 and is counted.
+ * it where it lies). A frame the stack keeps (a fragment, a packet held
+ * for ARP, ...) is copied into a receive buffer; the common TCP segment
+ * for us (untagged IPv4 with a 20-byte header, no hooks) is processed
+ * where it lies, without one, and the common UDP datagram for a socket
+ * with room is judged where it lies and only its payload copied into a
+ * receive buffer. Counters and outputs are the same either way. A
+ * malformed frame returns 0 and is counted.
  * Errors: PN_EINVAL (s NULL, frame NULL with len > 0, len 0);
  *         PN_EMSGSIZE (len above MTU + link header: counted inject_too_big);
  *         PN_ENOBUFS (no receive buffer for a frame that needs one:

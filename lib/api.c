@@ -213,14 +213,23 @@ pn_inject_raw(pn_stack *s, const void *frame, size_t len, uint64_t now)
         return PN_EMSGSIZE;
     }
     /* A TCP segment for us, the common frame, is only read on its way to
-     * the receive queue: processed where it lies, no buffer, no copy.
-     * The tests read only, so a frame that fails them is judged and
-     * counted by the buffered path below exactly as before. */
+     * the receive queue: processed where it lies, no buffer, no copy. A
+     * UDP datagram for a socket with room is judged where it lies, and
+     * only its payload copied into a buffer. The tests read only, so a
+     * frame that fails them is judged and counted by the buffered path
+     * below exactly as before. */
     const uint8_t *f = frame;
     int l3 = pni_iface_l3(s, f, len);
-    if (l3 >= 0 && len >= (size_t)l3 + PNI_IP4_HLEN && f[l3 + 9] == PNI_IPPROTO_TCP &&
-        pni_ip4_rx_inplace(s, f, len, (size_t)l3))
-        return 0;
+    if (l3 >= 0 && len >= (size_t)l3 + PNI_IP4_HLEN) {
+        if (f[l3 + 9] == PNI_IPPROTO_TCP) {
+            if (pni_ip4_rx_inplace(s, f, len, (size_t)l3))
+                return 0;
+        } else if (PN_HAVE_UDP) { /* refuses what is not UDP */
+            int r = pni_udp_rx_inplace(s, f, len, (size_t)l3);
+            if (r <= 0)
+                return r;
+        }
+    }
     pni_buf *b;
     if (len <= s->buf_size) { /* one block: the usual case */
         b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, len);

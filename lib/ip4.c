@@ -36,13 +36,20 @@
  *   broadcast, a bad checksum, no socket (ICMP port unreachable), a full
  *   queue -- goes to the general path untouched, which judges and counts
  *   it as before.
- * - In place (pni_ip4_rx_inplace): pn_inject_raw asks the fast path's
- *   TCP test of the caller's frame before it takes a buffer; a segment
+ * - In place (pni_ip4_rx_inplace, pni_udp_rx_inplace): pn_inject_raw asks the fast path's
+ *   tests of the caller's frame before it takes a buffer; a TCP segment
  *   that passes is counted (the frame as pn_inject_raw counts and taps
  *   it, then as the fast path counts it) and handed to
- *   pni_tcp_input_flat where it lies (TCP only reads a segment). The
- *   test reads only and counts nothing, so a frame that fails it goes
- *   the buffered way with nothing counted twice.
+ *   pni_tcp_input_flat where it lies (TCP only reads a segment). A UDP
+ *   datagram is judged where it lies by the UDP test above, the demux
+ *   and the receive-buffer room (pni_udp_rx_inplace); only then does
+ *   it take an RX buffer, which gets the payload alone ("copy on
+ *   retain"). The tests read only and count nothing, so a frame that
+ *   fails them goes the buffered way with nothing counted twice. A UDP
+ *   frame is taken only when the buffered path would hold it in one
+ *   block (flen <= buf_size), so the RX pool sees the same single
+ *   allocation; when it fails, the result is the buffered path's for an
+ *   empty pool (PN_ENOBUFS, inject_nobufs and rx_nobufs, nothing else).
  * - Send: route first (it picks the source when the caller gave none),
  *   then the header (pni_wire_ip4_emit, no options), the LOCAL_OUT hook,
  *   and either one packet to pni_iface_output_ip or, above the MTU,
@@ -79,6 +86,7 @@
  *   form of this, which also covers the UDP header: lib/udp.c.)
  */
 #include "pn_internal.h"
+#include "wire_ip4_udp.h"
 
 /* see pn_internal.h */
 uint16_t
@@ -131,27 +139,11 @@ count_bad(pn_stack *s, int err)
     }
 }
 
-static PNI_ALWAYS_INLINE int
-src_ok(const pn_stack *s, const uint8_t a[4])
-{
-    /* 0.0.0.0 is allowed: a host configuring itself (DHCP) sends from it. */
-    return !pni_ip4_is_our_bcast(s, a) && !pni_ip4_is_mcast(a) && a[0] != 127 &&
-           !pni_ip4_is_local(s, a);
-}
-
 static int
 dst_ok(const pn_stack *s, const uint8_t a[4])
 {
     return pni_ip4_is_local(s, a) || pni_ip4_is_our_bcast(s, a) ||
            (s->cfg.accept_multicast && pni_ip4_is_mcast(a));
-}
-
-#define HOOKS_IN ((1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN))
-
-static PNI_ALWAYS_INLINE int
-hooks_in(const pn_stack *s)
-{
-    return s->cfg.hook != NULL && (s->cfg.hook_mask & HOOKS_IN) != 0;
 }
 
 /* The fast path's test for TCP over the len bytes at p (the IP header
@@ -160,8 +152,8 @@ hooks_in(const pn_stack *s)
 static PNI_ALWAYS_INLINE int
 tcp_fast_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip)
 {
-    return p[9] == PNI_IPPROTO_TCP && pni_wire_ip4_parse20(p, len, ip) == 0 && src_ok(s, ip->src) &&
-           pni_ip4_is_local(s, ip->dst);
+    return p[9] == PNI_IPPROTO_TCP && pni_wire_ip4_parse20(p, len, ip) == 0 &&
+           pni_ip4_src_ok(s, ip->src) && pni_ip4_is_local(s, ip->dst);
 }
 
 /* see pn_internal.h */
@@ -169,12 +161,12 @@ int
 pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 {
     const uint8_t *p = pni_buf_data(pkt);
-    if (pkt->len < PNI_IP4_HLEN || pkt->next != NULL || hooks_in(s))
+    if (pkt->len < PNI_IP4_HLEN || pkt->next != NULL || pni_ip4_hooks_in(s))
         return 0;
 #if PN_HAVE_UDP
     if (p[9] == PNI_IPPROTO_UDP) {
         pni_udp_repr u;
-        if (pni_wire_ip4_udp_fast(p, pkt->len, &u) != 0 || !src_ok(s, p + 12) ||
+        if (pni_wire_ip4_udp_fast_inline(p, pkt->len, &u) != 0 || !pni_ip4_src_ok(s, p + 12) ||
             !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
             return 0;
         PNI_STAT(s, ip4_rx);
@@ -206,7 +198,7 @@ pni_ip4_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
     const uint8_t *p = f + l3;
     size_t len = flen - l3;
     pni_ip4_repr ip;
-    if (!PN_HAVE_TCP || hooks_in(s) || !tcp_fast_ok(s, p, len, &ip))
+    if (!PN_HAVE_TCP || pni_ip4_hooks_in(s) || !tcp_fast_ok(s, p, len, &ip))
         return 0;
     pni_count_frame(s, NULL, f, flen);
     PNI_STAT(s, ip4_rx);
@@ -231,7 +223,7 @@ pni_ip4_input(pn_stack *s, pni_buf *pkt)
     }
     if (ip.tot_len < pkt->tot_len)
         pni_buf_trim(s, pkt, ip.tot_len); /* link padding */
-    if (!src_ok(s, ip.src)) {
+    if (!pni_ip4_src_ok(s, ip.src)) {
         PNI_STAT(s, ip4_bad_src);
         pni_buf_free(s, pkt);
         return;

@@ -631,13 +631,32 @@ pni_ip4_is_our_bcast(const pn_stack *s, const uint8_t a[4])
 
 /* ---- ip4 (lib/ip4.c, lib/frag.c, lib/reass.c) ---- */
 
+/* 1 if a may be the source of a datagram we accept: not a broadcast of
+ * ours, multicast, loopback or one of our addresses (RFC 1122 3.2.1.3;
+ * lib/ip4.c's receive order). 0.0.0.0 is allowed: a host configuring
+ * itself (DHCP) sends from it. Inline: the receive fast paths ask it. */
+static PNI_ALWAYS_INLINE int
+pni_ip4_src_ok(const pn_stack *s, const uint8_t a[4])
+{
+    return !pni_ip4_is_our_bcast(s, a) && !pni_ip4_is_mcast(a) && a[0] != 127 &&
+           !pni_ip4_is_local(s, a);
+}
+/* 1 if a PRE_ROUTING or LOCAL_IN hook is installed: the receive fast
+ * paths then leave every datagram to the general path. */
+static PNI_ALWAYS_INLINE int
+pni_ip4_hooks_in(const pn_stack *s)
+{
+    return s->cfg.hook != NULL &&
+           (s->cfg.hook_mask & ((1u << PN_HOOK_PRE_ROUTING) | (1u << PN_HOOK_LOCAL_IN))) != 0;
+}
+
 
 /* The receive fast path for the common unicast UDP datagram (see
  * lib/ip4.c's notes; data = IP header onwards): 1 when it consumed pkt,
  * 0 when it did nothing and pni_ip4_input must run. */
 int pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt);
 /* In place (see lib/ip4.c's notes): 1 when the flen-byte frame at f,
- * whose IPv4 header is at f + l3 (l3 <= flen), is a TCP segment that
+ * whose IPv4 header is at f + l3 (l3 + 20 <= flen), is a TCP segment that
  * pni_ip4_rx_fast would hand to TCP; it has then been counted and tapped
  * (pni_count_frame) and processed without a buffer, its bytes read during
  * the call only. 0, with nothing read but the frame and nothing counted,
@@ -720,6 +739,16 @@ void pni_udp_input(pn_stack *s, pni_buf *pkt, const pni_ip4_repr *ip);
  * when a bound socket takes it with room to spare; else returns 0 having
  * changed nothing (the general path then decides). */
 int pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r);
+/* In place (see lib/ip4.c's notes): for the flen-byte frame at f whose
+ * IPv4 header is at f + l3 (l3 + 20 <= flen), pni_ip4_rx_fast's UDP
+ * test and pni_udp_input_fast's socket test, on the frame where it lies.
+ * A datagram they take is counted and tapped (pni_count_frame), its
+ * payload copied into an RX buffer and queued: 0, pn_inject_raw's
+ * result. PN_ENOBUFS when that buffer could not be had: counted as
+ * pn_inject_raw's own allocation failure (inject_nobufs, rx_nobufs) and
+ * nothing else. 1, nothing counted, for any other frame (not UDP
+ * included): the buffered path judges it. */
+int pni_udp_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3);
 /* Free the slot of a closed socket whose last charged buffer left. */
 void pni_udp_closed_free(pn_stack *s, pni_udp_sock *u);
 /* A transmitted buffer charged to a UDP socket left the stack. Inline:

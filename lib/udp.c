@@ -60,6 +60,7 @@
  */
 #include "pn_internal.h"
 #include "csum_short.h"
+#include "wire_ip4_udp.h"
 
 #if PN_HAVE_UDP /* the whole file: see pn_features.h */
 
@@ -574,6 +575,37 @@ pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
         return input_fast_miss(s, pkt, r);
     pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], s->udp_dm_sock);
     return input_fast_to(s, u, pkt, r, p);
+}
+
+/* see pn_internal.h */
+int
+pni_udp_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
+{
+    /* pni_ip4_rx_fast's UDP test, for a frame the buffered path would
+     * hold in one RX block only (so that the pool sees the same one
+     * allocation either way), then input_fast_to's. */
+    const uint8_t *p = f + l3;
+    pni_udp_repr r;
+    if (p[9] != PNI_IPPROTO_UDP || flen > s->buf_size || pni_ip4_hooks_in(s) || pni_wire_ip4_udp_fast_inline(p, flen - l3, &r) != 0 ||
+        !pni_ip4_src_ok(s, p + 12) || !pni_ip4_is_local(s, p + 16))
+        return 1;
+    pni_udp_sock *u = lookup(s, p + 16, r.dport);
+    uint32_t plen = (uint32_t)r.len - PNI_UDP_HLEN;
+    if (u == NULL || (uint64_t)u->rq_bytes + plen > s->cfg.udp_rcvbuf)
+        return 1; /* the general path sends the ICMP error or counts the drop */
+    /* Copy on retain: what input_fast_to queues (the payload, trimmed to
+     * the UDP length), in a block of its own. */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_RXBUF, 0, plen);
+    if (b == NULL) {
+        PNI_STAT(s, inject_nobufs); /* rx_nobufs counted by the alloc */
+        return PN_ENOBUFS;
+    }
+    memcpy(pni_buf_data(b), r.payload, plen);
+    pni_count_frame(s, NULL, f, flen);
+    PNI_STAT(s, udp_rx);
+    PNI_STAT(s, ip4_rx);
+    rq_append(u, b, pni_be32(p + 12), r.sport, plen);
+    return 0;
 }
 
 /* see pn_internal.h */

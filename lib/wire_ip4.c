@@ -35,7 +35,9 @@
  *   pni_wire_ip4_parse and pni_wire_udp_parse for the one layout it takes
  *   (IHL 5, no fragment), in one function and without the IPv4 repr.
  *   What it accepts both parsers accept with the same results; what it
- *   refuses goes to them, so every counter stays theirs.
+ *   refuses goes to them, so every counter stays theirs. Its body is
+ *   inline in lib/wire_ip4_udp.h, which the two receive paths include
+ *   (one datagram, one test: no call and no repr through memory).
  * - Emit computes the header length from opt_len (rounded up to 4, padded
  *   with EOL bytes as RFC 791 asks) and ignores r->hlen and r->csum.
  */
@@ -45,6 +47,7 @@
 
 #include "wire.h"
 #include "csum_short.h"
+#include "wire_ip4_udp.h"
 
 #define IPOPT_EOL 0
 #define IPOPT_NOP 1
@@ -183,59 +186,7 @@ pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r)
 int
 pni_wire_ip4_udp_fast(const uint8_t *p, size_t len, pni_udp_repr *r)
 {
-    if (len < PNI_IP4_HLEN + PNI_UDP_HLEN || p[0] != 0x45 || p[9] != PNI_IPPROTO_UDP)
-        return -1;
-    size_t tot = pni_be16(p + 2);
-    /* (tot - 20 <= 65515: the fragment extent check cannot fail.) */
-    if (tot < PNI_IP4_HLEN + PNI_UDP_HLEN || tot > len || (pni_be16(p + 6) & ~PNI_IP4_DF) != 0)
-        return -1;
-    if (!pni_ip4_sum20_ok(p))
-        return -1;
-    const uint8_t *u = p + PNI_IP4_HLEN;
-    size_t ulen = pni_be16(u + 4);
-    if (ulen < PNI_UDP_HLEN || ulen > tot - PNI_IP4_HLEN)
-        return -1;
-    uint16_t csum = pni_be16(u + 6);
-#ifndef PN_FUZZ_NO_CSUM
-#if PNI_CS_WIDE
-    if (csum != 0 && ulen <= PNI_CSUM_SHORT_MAX) {
-        /* RFC 768: the pseudo-header and the datagram sum to all ones,
-         * i.e. (as for the IP header above) to 0 modulo 0xffff, in any
-         * host order. The pseudo-header's words lie on the wire already:
-         * source and destination are p[12..20), and zero, protocol and
-         * UDP length are the bytes {0, 17, u[4], u[5]}; each is added at
-         * an even offset from u, as its words' positions require. */
-        uint64_t a = 0, c = 0, v;
-        pni_csum_short_acc(u, ulen, &a, &c);
-        memcpy(&v, p + 12, 8);
-        a += v;
-        c += a < v;
-        const uint8_t pl[4] = {0, PNI_IPPROTO_UDP, u[4], u[5]};
-        uint32_t v4;
-        memcpy(&v4, pl, 4);
-        a += v4;
-        c += a < v4;
-        if ((a % 0xffff + c) % 0xffff != 0)
-            return -1;
-    } else
-#endif
-    if (csum != 0) { /* as pni_wire_udp_parse: RFC 768, RFC 1122 4.1.3.4 */
-        uint32_t s = pni_csum_pseudo4_short(p + 12, p + 16, PNI_IPPROTO_UDP, (uint32_t)ulen);
-        s += ulen <= PNI_CSUM_SHORT_MAX ? pni_csum_short(u, ulen)
-                                        : pni_csum_fold(pni_csum_partial(u, ulen, 0));
-        s = (s & 0xffff) + (s >> 16);
-        s = (s & 0xffff) + (s >> 16);
-        if (s != 0xffff)
-            return -1;
-    }
-#endif
-    r->sport = pni_be16(u);
-    r->dport = pni_be16(u + 2);
-    r->len = (uint16_t)ulen;
-    r->csum = csum;
-    r->payload = u + PNI_UDP_HLEN;
-    r->payload_len = ulen - PNI_UDP_HLEN;
-    return 0;
+    return pni_wire_ip4_udp_fast_inline(p, len, r);
 }
 
 int

@@ -993,6 +993,360 @@ START_TEST(test_iface_inject_raw_tcp_needs_no_rx_buffer)
 }
 END_TEST
 
+/* ---- pn_inject_raw judging a UDP datagram where it lies ---- */
+
+/* The IN tap of a UDP twin: whether the frame was seen where the caller
+ * put it (the in-place path) or in a receive buffer. */
+typedef struct udp_tap {
+    const uint8_t *frame; /* the caller's frame of the injection under way */
+    int in, in_place;
+} udp_tap;
+
+static void
+udp_tap_fn(void *user, int dir, uint64_t now, const pn_pktview *v)
+{
+    static uint8_t cp[2048];
+    udp_tap *t = user;
+    (void)now;
+    if (dir != PN_TAP_IN)
+        return;
+    ck_assert_uint_le(v->tot_len, sizeof cp);
+    ck_assert_uint_eq(pn_pktview_copy(v, 0, cp, v->tot_len), v->tot_len);
+    ck_assert_mem_eq(cp, v->head, v->head_len);
+    t->in++;
+    if (v->head == t->frame) {
+        ck_assert_uint_eq(v->head_len, v->tot_len);
+        t->in_place++;
+    }
+}
+
+typedef struct udp_twins {
+    pn_test_node A1, A2;
+    pn_stack *s1, *s2; /* s1 fed by pn_inject_raw, s2 by pn_inject_buf */
+    udp_tap t1, t2;
+    int u1, u2;
+} udp_twins;
+
+static void
+udp_twins_new(udp_twins *w, pn_config *c)
+{
+    memset(w, 0, sizeof *w);
+    c->tap = udp_tap_fn;
+    c->tap_user = &w->t1;
+    w->s1 = pn_test_node_new(&w->A1, c);
+    c->tap_user = &w->t2;
+    w->s2 = pn_test_node_new(&w->A2, c);
+    pn_sockaddr any = {PN_IP4(0, 0, 0, 0), 7000};
+    w->u1 = pn_udp_open(w->s1);
+    w->u2 = pn_udp_open(w->s2);
+    ck_assert_int_ge(w->u1, 0);
+    ck_assert_int_eq(pn_udp_bind(w->s1, w->u1, &any), 0);
+    ck_assert_int_eq(pn_udp_bind(w->s2, w->u2, &any), 0);
+}
+
+/* Receive every queued datagram of both twins: the same bytes, lengths
+ * and senders. Returns how many. */
+static int
+udp_twins_recv(udp_twins *w)
+{
+    static uint8_t g1[2048], g2[2048];
+    int n = 0;
+    for (;;) {
+        pn_sockaddr f1, f2;
+        memset(&f1, 0xaa, sizeof f1);
+        memset(&f2, 0x55, sizeof f2);
+        int k1 = pn_udp_recvfrom(w->s1, w->u1, g1, sizeof g1, &f1);
+        int k2 = pn_udp_recvfrom(w->s2, w->u2, g2, sizeof g2, &f2);
+        ck_assert_int_eq(k1, k2);
+        if (k1 < 0) {
+            ck_assert_int_eq(k1, PN_EAGAIN);
+            break;
+        }
+        ck_assert_mem_eq(g1, g2, (size_t)k1);
+        ck_assert_mem_eq(f1.addr.b, f2.addr.b, 4);
+        ck_assert_uint_eq(f1.port, f2.port);
+        n++;
+    }
+    same_stats(w->s1, w->s2);
+    return n;
+}
+
+/* Give f[0..n) to both twins, assert the same result, counters and
+ * replies; in_place says whether s1 must have judged it where it lies. */
+static void
+udp_twins_inject(udp_twins *w, const uint8_t *f, size_t n, int in_place)
+{
+    static uint8_t r1[2048], r2[2048];
+    int p0 = w->t1.in_place, i0 = w->t1.in;
+    w->t1.frame = f;
+    int k1 = pn_inject_raw(w->s1, f, n, 10);
+    w->t1.frame = NULL;
+    int k2 = inject_zc(w->s2, f, n, 10);
+    ck_assert_int_eq(k1, k2);
+    ck_assert_int_eq(w->t1.in, i0 + 1);
+    ck_assert_int_eq(w->t1.in_place, p0 + (in_place ? 1 : 0));
+    ck_assert_int_eq(w->t2.in_place, 0);
+    same_stats(w->s1, w->s2);
+    int k;
+    while ((k = pn_drain_raw(w->s1, r1, sizeof r1)) > 0) {
+        ck_assert_int_eq(pn_drain_raw(w->s2, r2, sizeof r2), k);
+        ck_assert_mem_eq(r1, r2, (size_t)k);
+    }
+    ck_assert_uint_eq(pn_drain_peek(w->s2), 0);
+}
+
+static void
+udp_twins_free(udp_twins *w)
+{
+    same_stats(w->s1, w->s2);
+    ck_assert_uint_eq(w->A1.tap_in, pn_stats_get(w->s1)->frames_in);
+    pn_udp_close(w->s1, w->u1);
+    pn_udp_close(w->s2, w->u2);
+    finish(&w->A1);
+    finish(&w->A2);
+}
+
+/* A UDP datagram from 10.0.0.2:5000 to 10.0.0.1:dport on Ethernet. */
+static size_t
+udp_frame(uint8_t *f, uint16_t dport, const void *data, size_t len)
+{
+    pn_tf_ip h = {MAC_A, MAC_P, {10, 0, 0, 2}, {10, 0, 0, 1}, 17, 64, 0, 7, 0, 0};
+    return pn_tf_udp(f, &h, 5000, dport, data, len, 0);
+}
+
+/* Rewrite the IPv4 header checksum of the Ethernet frame f. */
+static void
+ip_fix_csum(uint8_t *f)
+{
+    f[24] = f[25] = 0;
+    uint16_t c = pn_tf_csum(f + 14, 20, 0);
+    f[24] = (uint8_t)(c >> 8);
+    f[25] = (uint8_t)c;
+}
+
+/* Rewrite the UDP checksum of the Ethernet frame f over its UDP length. */
+static void
+udp_fix_csum(uint8_t *f)
+{
+    uint8_t *ip = f + 14, *u = ip + 20;
+    size_t ulen = (size_t)(u[4] << 8 | u[5]);
+    uint32_t ps = (uint32_t)(ip[12] << 8 | ip[13]) + (uint32_t)(ip[14] << 8 | ip[15]) +
+                  (uint32_t)(ip[16] << 8 | ip[17]) + (uint32_t)(ip[18] << 8 | ip[19]) + 17 +
+                  (uint32_t)ulen;
+    u[6] = u[7] = 0;
+    uint16_t c = pn_tf_csum(u, ulen, ps);
+    if (c == 0)
+        c = 0xffff;
+    u[6] = (uint8_t)(c >> 8);
+    u[7] = (uint8_t)c;
+}
+
+START_TEST(test_iface_inject_raw_udp_in_place_equals_inject_buf)
+{
+    pn_config c;
+    pn_test_config(&c, 1);
+    c.udp_rcvbuf = 4000;
+    udp_twins w;
+    udp_twins_new(&w, &c);
+    const pn_stats *st = pn_stats_get(w.s1);
+    static uint8_t f[2048], data[1500];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 13 + 5);
+    /* Good datagrams, 0 to 1472 payload bytes: all in place. */
+    static const size_t lens[] = {0, 1, 2, 7, 63, 64, 65, 200, 1471, 1472};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        size_t n = udp_frame(f, 7000, data + i, lens[i]);
+        udp_twins_inject(&w, f, n, 1);
+        ck_assert_int_eq(udp_twins_recv(&w), 1);
+    }
+    ck_assert_uint_eq(st->udp_rx, 10);
+    ck_assert_uint_eq(st->ip4_rx, 10);
+    size_t n = udp_frame(f, 7000, data, 64);
+    uint64_t bc0 = st->udp_bad_csum, bl0 = st->udp_bad_len, np0 = st->udp_no_port;
+    /* A bad UDP checksum: the buffered path counts it. */
+    f[n - 1] ^= 0x40;
+    udp_twins_inject(&w, f, n, 0);
+    ck_assert_uint_eq(st->udp_bad_csum, bc0 + 1);
+    f[n - 1] ^= 0x40;
+    /* UDP length beyond the IP payload, and below the header. */
+    f[38] = 0;
+    f[39] = 64 + 8 + 1;
+    udp_fix_csum(f);
+    udp_twins_inject(&w, f, n, 0);
+    f[39] = 7;
+    udp_twins_inject(&w, f, n, 0);
+    ck_assert_uint_eq(st->udp_bad_len, bl0 + 2);
+    /* Zero checksum (none sent, RFC 768): taken in place. */
+    n = udp_frame(f, 7000, data, 64);
+    f[40] = f[41] = 0;
+    udp_twins_inject(&w, f, n, 1);
+    /* Bytes past the UDP length inside the IP datagram: trimmed. */
+    f[39] = 8 + 50;
+    udp_fix_csum(f);
+    udp_twins_inject(&w, f, n, 1);
+    /* Link padding past the IP datagram (a short datagram padded to the
+     * Ethernet minimum, and more). */
+    size_t m = udp_frame(f, 7000, data, 1);
+    ck_assert_uint_lt(m, 60);
+    memset(f + m, 0xee, 64);
+    udp_twins_inject(&w, f, 60, 1);
+    udp_twins_inject(&w, f, m + 64, 1);
+    ck_assert_int_eq(udp_twins_recv(&w), 4);
+    /* IPv4 length beyond the frame, a bad header checksum, options, a
+     * fragment: the buffered path judges them. */
+    n = udp_frame(f, 7000, data, 64);
+    uint64_t il0 = st->ip4_bad_len, ic0 = st->ip4_bad_csum;
+    udp_twins_inject(&w, f, n - 3, 0);
+    ck_assert_uint_eq(st->ip4_bad_len, il0 + 1);
+    f[24] ^= 0x21;
+    udp_twins_inject(&w, f, n, 0);
+    ck_assert_uint_eq(st->ip4_bad_csum, ic0 + 1);
+    f[24] ^= 0x21;
+    f[20] = 0x20; /* MF */
+    ip_fix_csum(f);
+    udp_twins_inject(&w, f, n, 0);
+    f[20] = 0x40; /* DF only: still the common datagram */
+    ip_fix_csum(f);
+    udp_twins_inject(&w, f, n, 1);
+    ck_assert_int_eq(udp_twins_recv(&w), 1);
+    /* To a broadcast address: not ours alone, the buffered path's. */
+    n = udp_frame(f, 7000, data, 64);
+    f[14 + 19] = 255;
+    ip_fix_csum(f);
+    udp_fix_csum(f);
+    udp_twins_inject(&w, f, n, 0);
+    ck_assert_int_eq(udp_twins_recv(&w), 1);
+    /* No socket: port unreachable, sent alike by both. */
+    uint64_t icmp0 = st->icmp_unreach_tx;
+    n = udp_frame(f, 7999, data, 64);
+    udp_twins_inject(&w, f, n, 0);
+    ck_assert_uint_eq(st->udp_no_port, np0 + 1);
+    ck_assert_uint_eq(st->icmp_unreach_tx, icmp0 + 1);
+    /* A full receive queue: 4000 bytes take 62 datagrams of 64, the
+     * 63rd is dropped and counted by the buffered path. */
+    n = udp_frame(f, 7000, data, 64);
+    for (int i = 0; i < 62; i++)
+        udp_twins_inject(&w, f, n, 1);
+    uint64_t rb0 = st->udp_rcvbuf_drop;
+    udp_twins_inject(&w, f, n, 0);
+    ck_assert_uint_eq(st->udp_rcvbuf_drop, rb0 + 1);
+    ck_assert_int_eq(udp_twins_recv(&w), 62);
+    udp_twins_inject(&w, f, n, 1); /* room again */
+    ck_assert_int_eq(udp_twins_recv(&w), 1);
+    ck_assert_int_gt(w.t1.in_place, 70);
+    udp_twins_free(&w);
+}
+END_TEST
+
+static int
+accept_hook(void *user, int point, const pn_pktview *ip)
+{
+    (void)point;
+    (void)ip;
+    (*(int *)user)++;
+    return PN_ACCEPT;
+}
+
+/* Input hooks see every datagram through the buffered path; hooks on the
+ * output points only leave the in-place path open. */
+START_TEST(test_iface_inject_raw_udp_hooks_take_buffered_path)
+{
+    static const uint32_t masks[] = {1u << PN_HOOK_PRE_ROUTING, 1u << PN_HOOK_LOCAL_IN,
+                                     (1u << PN_HOOK_LOCAL_OUT) | (1u << PN_HOOK_POST_ROUTING)};
+    for (size_t i = 0; i < 3; i++) {
+        int calls = 0;
+        pn_config c;
+        pn_test_config(&c, 1);
+        c.hook = accept_hook;
+        c.hook_user = &calls;
+        c.hook_mask = masks[i];
+        udp_twins w;
+        udp_twins_new(&w, &c);
+        static uint8_t f[256];
+        size_t n = udp_frame(f, 7000, "hooked", 6);
+        udp_twins_inject(&w, f, n, i == 2);
+        ck_assert_int_eq(calls, i == 2 ? 0 : 2);
+        ck_assert_int_eq(udp_twins_recv(&w), 1);
+        udp_twins_free(&w);
+    }
+}
+END_TEST
+
+/* Every counter of s as a flat array (the stats struct, pools included). */
+static void
+stats_copy(const pn_stack *s, pn_stats *to)
+{
+    memcpy(to, pn_stats_get(s), sizeof *to);
+}
+
+/* With every receive buffer in use, a datagram the in-place path would
+ * take gets what the buffered path gives: PN_ENOBUFS, inject_nobufs and
+ * the pool's own count, and nothing else counted, tapped or queued. The
+ * same for one it would refuse (bad checksum, no socket). On both media. */
+START_TEST(test_iface_inject_raw_udp_rx_pool_empty)
+{
+    for (int medium = 0; medium < 2; medium++) {
+        pn_config c;
+        pn_test_config(&c, 1);
+        c.rx_bufs = 3;
+        if (medium)
+            c.medium = PN_MEDIUM_IP;
+        pn_test_node A;
+        pn_stack *s = pn_test_node_new(&A, &c);
+        int u = pn_udp_open(s);
+        pn_sockaddr me = {PN_IP4(0, 0, 0, 0), 7000};
+        ck_assert_int_eq(pn_udp_bind(s, u, &me), 0);
+        static uint8_t f[256];
+        size_t n = udp_frame(f, 7000, "abcdefgh", 8);
+        const uint8_t *fp = f;
+        if (medium) { /* the same datagram without its Ethernet header */
+            fp = f + 14;
+            n -= 14;
+        }
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(pn_inject_raw(s, fp, n, 1), 0);
+        const pn_stats *st = pn_stats_get(s);
+        ck_assert_uint_eq(st->udp_rx, 3);
+        ck_assert_uint_eq(st->pool[PN_POOL_RXBUF].used, 3);
+        for (int k = 0; k < 3; k++) {
+            if (k == 1)
+                f[14 + 20 + 7] ^= 1; /* bad checksum */
+            if (k == 2) {
+                f[14 + 20 + 7] ^= 1;
+                f[14 + 20 + 3] ^= 2; /* port 7002: nobody's */
+            }
+            pn_stats before, after;
+            stats_copy(s, &before);
+            uint64_t tap0 = A.tap_in;
+            ck_assert_int_eq(pn_inject_raw(s, fp, n, 2), PN_ENOBUFS);
+            stats_copy(s, &after);
+            ck_assert_uint_eq(A.tap_in, tap0);
+            ck_assert_uint_eq(after.inject_nobufs, before.inject_nobufs + 1);
+            ck_assert_uint_eq(after.rx_nobufs, before.rx_nobufs + 1);
+            ck_assert_uint_eq(after.pool[PN_POOL_RXBUF].failed,
+                              before.pool[PN_POOL_RXBUF].failed + 1);
+            before.inject_nobufs++;
+            before.rx_nobufs++;
+            before.pool[PN_POOL_RXBUF].failed++;
+            ck_assert_mem_eq(&before, &after, sizeof before); /* nothing else */
+            ck_assert_int_eq(pn_drain_raw(s, out, sizeof out), 0);
+        }
+        f[14 + 20 + 3] ^= 2;
+        uint8_t got[16];
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(pn_udp_recvfrom(s, u, got, sizeof got, NULL), 8);
+        ck_assert_int_eq(pn_udp_recvfrom(s, u, got, sizeof got, NULL), PN_EAGAIN);
+        /* buffers back: taken in place again */
+        ck_assert_int_eq(pn_inject_raw(s, fp, n, 3), 0);
+        ck_assert_int_eq(pn_udp_recvfrom(s, u, got, sizeof got, NULL), 8);
+        ck_assert_mem_eq(got, "abcdefgh", 8);
+        ck_assert_uint_eq(st->udp_rx, 4);
+        pn_udp_close(s, u);
+        finish(&A);
+    }
+}
+END_TEST
+
 Suite *
 iface_suite(void)
 {
@@ -1015,6 +1369,9 @@ iface_suite(void)
     tcase_add_test(tc, test_iface_inject_buf_no_buffer_counted);
     tcase_add_test(tc, test_iface_inject_raw_tcp_in_place_equals_inject_buf);
     tcase_add_test(tc, test_iface_inject_raw_tcp_needs_no_rx_buffer);
+    tcase_add_test(tc, test_iface_inject_raw_udp_in_place_equals_inject_buf);
+    tcase_add_test(tc, test_iface_inject_raw_udp_hooks_take_buffered_path);
+    tcase_add_test(tc, test_iface_inject_raw_udp_rx_pool_empty);
     suite_add_tcase(s, tc);
     return s;
 }

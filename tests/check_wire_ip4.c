@@ -358,6 +358,43 @@ START_TEST(test_ip4_addr_classes)
 }
 END_TEST
 
+/* pni_mod_ffff_zero, the fast paths' checksum test, against the
+ * remainder: multiples of 0xffff near the edges of 64 bits and around
+ * them, and random values. */
+START_TEST(test_ip4_mod_ffff_zero_is_remainder_test)
+{
+    static const uint64_t edge[] = {0,
+                                    1,
+                                    0xfffe,
+                                    0xffff,
+                                    0x10000,
+                                    0x1fffe,
+                                    0xffffffffu,
+                                    0x100000000u,
+                                    0xffff0000ffff0000u,
+                                    0x1000100010001u,
+                                    0xfffefffefffeffffu,
+                                    UINT64_MAX - 0xffff,
+                                    UINT64_MAX - 1,
+                                    UINT64_MAX};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        for (int d = -2; d <= 2; d++) {
+            uint64_t x = edge[i] + (uint64_t)(int64_t)d;
+            ck_assert_int_eq(pni_mod_ffff_zero(x), x % 0xffff == 0);
+        }
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    int zeros = 0;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        uint64_t v = (i & 1) ? x : (x >> 16) * 0xffff + (uint64_t)(i % 3 == 0);
+        int z = pni_mod_ffff_zero(v);
+        ck_assert_int_eq(z, v % 0xffff == 0);
+        zeros += z;
+    }
+    ck_assert_int_gt(zeros, 60000);
+}
+END_TEST
+
 Suite *
 wire_ip4_suite(void)
 {
@@ -373,6 +410,7 @@ wire_ip4_suite(void)
     tcase_add_test(tc, test_ip4_bad_fields);
     tcase_add_test(tc, test_ip4_options);
     tcase_add_test(tc, test_ip4_addr_classes);
+    tcase_add_test(tc, test_ip4_mod_ffff_zero_is_remainder_test);
     suite_add_tcase(s, tc);
     return s;
 }
