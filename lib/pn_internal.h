@@ -316,6 +316,7 @@ typedef struct pni_udp_sock {
     uint32_t fc_ipsum;    /* IP header words that never change */
     uint32_t fc_psum;     /* pseudo-header src + dst + proto */
     uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
+    uint16_t fc_maxlen;   /* longest payload that fits one buffer and the MTU */
     uint8_t fc_nh[4];
     uint8_t fc_hdr[PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN]; /* header
                              template: destination at IP offset 16; MAC,

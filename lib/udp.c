@@ -71,10 +71,14 @@
 static inline pni_udp_sock *
 sock_get(pn_stack *s, int sock)
 {
-    if (s == NULL || sock < 0 || (uint32_t)sock >= s->pool[PN_POOL_UDP].count)
+    /* a negative sock is above count as unsigned */
+    if (s == NULL || (uint32_t)sock >= s->pool[PN_POOL_UDP].count)
         return NULL;
-    pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], (uint32_t)sock);
-    return u != NULL && u->in_use == PNI_UDP_OPEN ? u : NULL;
+    const pni_pool *p = &s->pool[PN_POOL_UDP];
+    if (p->inuse[sock] == 0) /* a free slot's first bytes are the free list's */
+        return NULL;
+    pni_udp_sock *u = (pni_udp_sock *)(void *)(p->base + (size_t)(uint32_t)sock * p->obj_size);
+    return u->in_use == PNI_UDP_OPEN ? u : NULL;
 }
 
 /* A binding changed: the receive demux cache is stale. */
@@ -236,6 +240,10 @@ fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[
     u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
     u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP;
     u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst);
+    /* one buffer past the headroom reserved by the layer, and the MTU */
+    uint32_t room = s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT);
+    uint32_t mtu_room = (uint32_t)s->cfg.mtu - (PNI_IP4_HLEN + PNI_UDP_HLEN);
+    u->fc_maxlen = (uint16_t)(room < mtu_room ? room : mtu_room);
     u->fc_gen = s->route_gen;
 }
 
@@ -253,20 +261,21 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
         PNI_STAT(s, udp_nobufs);
         return 1;
     }
-    /* one segment: the caller checked len against the room */
-    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF, PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT, len);
+    /* One segment (the caller checked len against the room): the frame
+     * starts FAST_HLEN into the headroom the layer reserves, the payload
+     * where the general path would put it. */
+    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF,
+                                PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN,
+                                len + FAST_HLEN);
     if (b == NULL)
         return 1; /* counted tx_nobufs */
     uint8_t *p = pni_buf_data(b);
-    uint32_t psum = len <= PNI_CSUM_SHORT_MAX ? pni_csum_copy_short(p, data, len)
-                                              : fold16(pni_csum_copy(p, data, len, 0));
+    uint32_t psum = len <= PNI_CSUM_SHORT_MAX
+                            ? pni_csum_copy_short(p + FAST_HLEN, data, len)
+                            : fold16(pni_csum_copy(p + FAST_HLEN, data, len, 0));
     b->owner_kind = 1;
     b->owner = (uint16_t)sock;
     u->wmem += s->buf_size;
-    b->off = (uint16_t)(b->off - FAST_HLEN); /* headroom reserved by the layer */
-    b->len = (uint16_t)(b->len + FAST_HLEN);
-    b->tot_len += FAST_HLEN;
-    p -= FAST_HLEN;
     memcpy(p, u->fc_hdr, FAST_HLEN);
     n->used = s->now;
     memcpy(p, n->mac, 6); /* Ethernet destination */
@@ -308,16 +317,16 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     pni_time(s, now);
     if (to == NULL || to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
         return PN_EINVAL;
-    if (len > UDP_MAX_PAYLOAD)
-        return PN_EMSGSIZE;
-    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
-        len <= s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT) &&
-        len + PNI_IP4_HLEN + PNI_UDP_HLEN <= s->cfg.mtu &&
+    /* (fc_maxlen < UDP_MAX_PAYLOAD: the length check below can wait) */
+    if (u->fc_gen == s->route_gen && len <= u->fc_maxlen &&
+        pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
         (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
         int res;
         if (send_fast(s, u, sock, data, len, to->port, &res))
             return res;
     }
+    if (len > UDP_MAX_PAYLOAD)
+        return PN_EMSGSIZE;
     return send_general(s, u, sock, data, len, to);
 }
 
