@@ -186,11 +186,7 @@ pni_buf_free(pn_stack *s, pni_buf *b)
                     goto walk;
                 u->wmem = u->wmem > s->buf_size ? u->wmem - s->buf_size : 0;
             }
-            b->ref = 0;
-            p->inuse[i] = 0;
-            memcpy(b, &p->free_head, sizeof(void *));
-            p->free_head = b;
-            p->st->used--;
+            pni_buf_to_pool(p, b, i);
             return;
         }
     }

@@ -461,6 +461,36 @@ pni_buf_alloc1(struct pn_stack *s, int pool, uint32_t hr, size_t len)
     return b;
 }
 
+/* The last step of freeing b, object i of its pool p, in use and with
+ * nothing left to release: back on the free list. */
+static inline void
+pni_buf_to_pool(pni_pool *p, pni_buf *b, uint32_t i)
+{
+    b->ref = 0;
+    p->inuse[i] = 0;
+    memcpy(b, &p->free_head, sizeof(void *));
+    p->free_head = b;
+    p->st->used--;
+}
+
+/* pni_buf_free's usual case, inline where a packet dies once per packet
+ * (a drained frame, a received datagram): b (not NULL) is one segment
+ * losing its last reference, charged to no socket, and goes back to its
+ * pool with pni_buf_free's steps. Returns 0, having changed nothing, for
+ * any other b: the caller then calls pni_buf_free, which judges it. */
+static inline int
+pni_buf_free_plain(struct pn_stack *s, pni_buf *b)
+{
+    if (b->next != NULL || b->ref != 1 || b->pool >= PN_POOL_COUNT || b->owner_kind != 0)
+        return 0;
+    pni_pool *p = &s->pool[b->pool];
+    uint32_t i = pni_pool_index(p, b);
+    if (p->inuse[i] == 0)
+        return 0;
+    pni_buf_to_pool(p, b, i);
+    return 1;
+}
+
 /* Clamp time: returns the stack's now after max(now, s->now). */
 static inline uint64_t
 pni_time(pn_stack *s, uint64_t now)
