@@ -150,10 +150,9 @@ dst_ok(const pn_stack *s, const uint8_t a[4])
  * on): 1 with *ip filled when the general path would hand it, as it is,
  * to pni_tcp_input with this repr (see the notes). */
 static PNI_ALWAYS_INLINE int
-tcp_fast_ok(const pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip)
+tcp_fast_ok(pn_stack *s, const uint8_t *p, size_t len, pni_ip4_repr *ip)
 {
-    return p[9] == PNI_IPPROTO_TCP && pni_wire_ip4_parse20(p, len, ip) == 0 &&
-           pni_ip4_src_ok(s, ip->src) && pni_ip4_is_local(s, ip->dst);
+    return p[9] == PNI_IPPROTO_TCP && pni_wire_ip4_parse20(p, len, ip) == 0 && pni_ip4_pair_ok(s, p);
 }
 
 /* see pn_internal.h */
@@ -166,8 +165,8 @@ pni_ip4_rx_fast(pn_stack *s, pni_buf *pkt)
 #if PN_HAVE_UDP
     if (p[9] == PNI_IPPROTO_UDP) {
         pni_udp_repr u;
-        if (pni_wire_ip4_udp_fast_inline(p, pkt->len, &u) != 0 || !pni_ip4_src_ok(s, p + 12) ||
-            !pni_ip4_is_local(s, p + 16) || !pni_udp_input_fast(s, pkt, &u))
+        if (pni_wire_ip4_udp_fast_inline(p, pkt->len, &u) != 0 || !pni_ip4_pair_ok(s, p) ||
+            !pni_udp_input_fast(s, pkt, &u))
             return 0;
         PNI_STAT(s, ip4_rx);
         return 1;

@@ -420,6 +420,11 @@ struct pn_stack {
     uint32_t udp_gen;
     uint32_t udp_dm_gen;
     uint8_t udp_dm_dst[4];
+    /* The source and destination (as loaded, host order) of the last
+       datagram pni_ip4_pair_ok passed; rx_ok_dst 0 (never one of our
+       addresses) = none yet */
+    uint32_t rx_ok_src;
+    uint32_t rx_ok_dst;
     uint16_t udp_dm_port;
     uint16_t udp_dm_sock;
 
@@ -671,6 +676,25 @@ pni_ip4_src_ok(const pn_stack *s, const uint8_t a[4])
 {
     return !pni_ip4_is_our_bcast(s, a) && !pni_ip4_is_mcast(a) && a[0] != 127 &&
            !pni_ip4_is_local(s, a);
+}
+/* pni_ip4_src_ok(p + 12) && pni_ip4_is_local(p + 16) for the IPv4 header
+ * at p, remembering the last pair that passed: both tests depend only on
+ * the config's addresses, fixed for the stack's life, so a datagram of
+ * the same flow as the last one needs two compares, not the walks over
+ * our addresses and broadcasts. */
+static PNI_ALWAYS_INLINE int
+pni_ip4_pair_ok(pn_stack *s, const uint8_t *p)
+{
+    uint32_t sa, da;
+    memcpy(&sa, p + 12, 4);
+    memcpy(&da, p + 16, 4);
+    if (da == s->rx_ok_dst && sa == s->rx_ok_src && da != 0)
+        return 1;
+    if (!pni_ip4_src_ok(s, p + 12) || !pni_ip4_is_local(s, p + 16))
+        return 0;
+    s->rx_ok_src = sa;
+    s->rx_ok_dst = da;
+    return 1;
 }
 /* 1 if a PRE_ROUTING or LOCAL_IN hook is installed: the receive fast
  * paths then leave every datagram to the general path. */

@@ -597,8 +597,7 @@ pni_udp_rx_inplace(pn_stack *s, const uint8_t *f, size_t flen, size_t l3)
     const uint8_t *p = f + l3;
     pni_udp_repr r;
     if (p[9] != PNI_IPPROTO_UDP || flen > s->buf_size || pni_ip4_hooks_in(s) ||
-        pni_wire_ip4_udp_fast_inline(p, flen - l3, &r) != 0 || !pni_ip4_src_ok(s, p + 12) ||
-        !pni_ip4_is_local(s, p + 16))
+        pni_wire_ip4_udp_fast_inline(p, flen - l3, &r) != 0 || !pni_ip4_pair_ok(s, p))
         return 1;
     pni_udp_sock *u = lookup(s, p + 16, r.dport);
     uint32_t plen = (uint32_t)r.len - PNI_UDP_HLEN;

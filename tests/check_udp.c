@@ -770,6 +770,57 @@ START_TEST(test_udp_sendto_multicast_mapped_mac_no_arp)
 }
 END_TEST
 
+/* The receive fast paths remember the last (source, destination) pair
+ * that passed their address tests (pni_ip4_pair_ok); every other pair
+ * still gets the whole test, right after a good one: the zero pair (the
+ * memory's empty value) first, then bad sources and a foreign
+ * destination between good datagrams. */
+START_TEST(test_udp_rx_pair_memory_judges_every_new_pair)
+{
+    int u = pn_udp_open(S);
+    pn_sockaddr any = {PN_IP4(0, 0, 0, 0), 7};
+    ck_assert_int_eq(pn_udp_bind(S, u, &any), 0);
+    static const struct {
+        uint8_t src[4], dst[4];
+        int ok;
+    } c[] = {
+        {{0, 0, 0, 0}, {0, 0, 0, 0}, 0},     /* dst 0.0.0.0: not ours */
+        {{10, 0, 0, 2}, {10, 0, 0, 1}, 1},   /* good: remembered */
+        {{10, 0, 0, 2}, {10, 0, 0, 9}, 0},   /* same source, foreign dst */
+        {{127, 0, 0, 1}, {10, 0, 0, 1}, 0},  /* loopback source */
+        {{10, 0, 0, 1}, {10, 0, 0, 1}, 0},   /* our own address */
+        {{10, 0, 0, 255}, {10, 0, 0, 1}, 0}, /* our subnet's broadcast */
+        {{224, 0, 0, 1}, {10, 0, 0, 1}, 0},  /* multicast */
+        {{10, 0, 0, 2}, {10, 0, 0, 1}, 1},   /* the good pair again */
+        {{0, 0, 0, 0}, {10, 0, 0, 1}, 1},    /* 0.0.0.0 may send (DHCP) */
+        {{10, 0, 0, 3}, {10, 0, 0, 1}, 1},   /* another good source */
+    };
+    uint8_t got[8];
+    uint64_t bad0 = pn_stats_get(S)->ip4_bad_src, nfu0 = pn_stats_get(S)->ip4_not_for_us;
+    int bad = 0, nfu = 0;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        pn_tf_ip h = {MAC_A, MAC_P, {0}, {0}, 17, 64, 0, (uint16_t)(i + 1), 0, 0};
+        memcpy(h.src, c[i].src, 4);
+        memcpy(h.dst, c[i].dst, 4);
+        size_t n = pn_tf_udp(fr, &h, 5000, 7, "pair", 4, 0);
+        ck_assert_int_eq(pn_inject_raw(S, fr, n, 10 + i), 0);
+        pn_sockaddr from;
+        int r = pn_udp_recvfrom(S, u, got, sizeof got, &from);
+        ck_assert_msg(r == (c[i].ok ? 4 : PN_EAGAIN), "case %zu: %d", i, r);
+        if (c[i].ok)
+            ck_assert_mem_eq(from.addr.b, c[i].src, 4);
+        else if (c[i].dst[3] != 1)
+            nfu++;
+        else
+            bad++;
+        ck_assert_uint_eq(pn_stats_get(S)->ip4_bad_src, bad0 + (uint64_t)bad);
+        ck_assert_uint_eq(pn_stats_get(S)->ip4_not_for_us, nfu0 + (uint64_t)nfu);
+    }
+    pn_test_drain_all(S);
+    finish();
+}
+END_TEST
+
 Suite *
 udp_suite(void)
 {
@@ -798,6 +849,7 @@ udp_suite(void)
     tcase_add_test(tc, test_udp_fast_path_taps_egress_limit_and_fragments);
     tcase_add_test(tc, test_udp_demux_cache_follows_bind_and_close);
     tcase_add_test(tc, test_udp_rx_fast_path_matches_general_path);
+    tcase_add_test(tc, test_udp_rx_pair_memory_judges_every_new_pair);
     suite_add_tcase(s, tc);
     return s;
 }
