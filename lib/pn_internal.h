@@ -420,13 +420,14 @@ struct pn_stack {
     uint32_t udp_gen;
     uint32_t udp_dm_gen;
     uint8_t udp_dm_dst[4];
+    uint16_t udp_dm_port;
+    struct pni_udp_sock *udp_dm_u; /* (a bump of udp_gen precedes any
+                                      change to the slot) */
     /* The source and destination (as loaded, host order) of the last
        datagram pni_ip4_pair_ok passed; rx_ok_dst 0 (never one of our
        addresses) = none yet */
     uint32_t rx_ok_src;
     uint32_t rx_ok_dst;
-    uint16_t udp_dm_port;
-    uint16_t udp_dm_sock;
 
     /* ICMP token bucket (RFC 1812 4.3.2.8 style rate limit) */
     uint64_t icmp_tokens_us; /* tokens scaled by 1e6 */

@@ -496,12 +496,12 @@ static PNI_ALWAYS_INLINE pni_udp_sock *
 lookup(pn_stack *s, const uint8_t dst[4], uint16_t port)
 {
     if (s->udp_dm_gen == s->udp_gen && s->udp_dm_port == port && pni_ip_eq(s->udp_dm_dst, dst))
-        return (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], s->udp_dm_sock);
+        return s->udp_dm_u;
     pni_udp_sock *u = lookup_walk(s, dst, port);
     if (u != NULL) {
         memcpy(s->udp_dm_dst, dst, 4);
         s->udp_dm_port = port;
-        s->udp_dm_sock = (uint16_t)pni_pool_index(&s->pool[PN_POOL_UDP], u);
+        s->udp_dm_u = u;
         s->udp_dm_gen = s->udp_gen;
     }
     return u;
@@ -583,7 +583,7 @@ pni_udp_input_fast(pn_stack *s, pni_buf *pkt, const pni_udp_repr *r)
     if (s->udp_dm_gen != s->udp_gen || s->udp_dm_port != r->dport ||
         !pni_ip_eq(s->udp_dm_dst, p + 16))
         return input_fast_miss(s, pkt, r);
-    pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], s->udp_dm_sock);
+    pni_udp_sock *u = s->udp_dm_u;
     return input_fast_to(s, u, pkt, r, p);
 }
 
