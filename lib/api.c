@@ -356,7 +356,8 @@ drain_pop(pn_stack *s, pni_buf *b)
     s->stats.egress_bytes -= b->tot_len;
     PNI_STAT(s, frames_out);
     s->stats.bytes_out += b->tot_len;
-    pni_buf_free(s, b);
+    if (!pni_buf_free_fast(s, b))
+        pni_buf_free(s, b);
 }
 
 /* Pop the head of the (non-empty) egress queue into buf. Out of line: the

@@ -169,28 +169,10 @@ free_walk(pn_stack *s, pni_buf *b)
 void
 pni_buf_free(pn_stack *s, pni_buf *b)
 {
-    /* The usual case, straight-line: a packet of one segment losing its
-     * last reference, returned to its pool with the same steps and
-     * checks as free_walk (ref, pool byte, in-use byte, send budget,
-     * used count); anything else, or anything odd, takes the walk, which
-     * counts and refuses what must be. */
-    if (b != NULL && b->next == NULL && b->ref == 1 && b->pool < PN_POOL_COUNT) {
-        pni_pool *p = &s->pool[b->pool];
-        uint32_t i = pni_pool_index(p, b);
-        if (p->inuse[i] != 0) {
-            if (b->owner_kind == 1) {
-                pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], b->owner);
-                /* pni_udp_wmem_release, but for a closing socket's last
-                 * buffer (the walk finishes the close) */
-                if (u == NULL || (u->in_use == PNI_UDP_CLOSING && u->wmem <= s->buf_size))
-                    goto walk;
-                u->wmem = u->wmem > s->buf_size ? u->wmem - s->buf_size : 0;
-            }
-            pni_buf_to_pool(p, b, i);
-            return;
-        }
-    }
-walk:
+    /* The usual case straight-line (pni_buf_free_fast); anything else, or
+     * anything odd, takes the walk. */
+    if (b != NULL && pni_buf_free_fast(s, b))
+        return;
     free_walk(s, b);
 }
 

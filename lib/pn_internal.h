@@ -481,18 +481,26 @@ pni_buf_to_pool(pni_pool *p, pni_buf *b, uint32_t i)
 
 /* pni_buf_free's usual case, inline where a packet dies once per packet
  * (a drained frame, a received datagram): b (not NULL) is one segment
- * losing its last reference, charged to no socket, and goes back to its
- * pool with pni_buf_free's steps. Returns 0, having changed nothing, for
- * any other b: the caller then calls pni_buf_free, which judges it. */
+ * losing its last reference and goes back to its pool, its send budget
+ * given back to the UDP socket charged for it (pni_udp_wmem_release, but
+ * for a closing socket's last buffer: the walk finishes the close).
+ * Returns 0, having changed nothing, for any other b: pni_buf_free's walk
+ * then judges it, counting and refusing what must be. */
 static inline int
-pni_buf_free_plain(struct pn_stack *s, pni_buf *b)
+pni_buf_free_fast(struct pn_stack *s, pni_buf *b)
 {
-    if (b->next != NULL || b->ref != 1 || b->pool >= PN_POOL_COUNT || b->owner_kind != 0)
+    if (b->next != NULL || b->ref != 1 || b->pool >= PN_POOL_COUNT)
         return 0;
     pni_pool *p = &s->pool[b->pool];
     uint32_t i = pni_pool_index(p, b);
     if (p->inuse[i] == 0)
         return 0;
+    if (b->owner_kind == 1) {
+        pni_udp_sock *u = (pni_udp_sock *)pni_pool_at(&s->pool[PN_POOL_UDP], b->owner);
+        if (u == NULL || (u->in_use == PNI_UDP_CLOSING && u->wmem <= s->buf_size))
+            return 0;
+        u->wmem = u->wmem > s->buf_size ? u->wmem - s->buf_size : 0;
+    }
     pni_buf_to_pool(p, b, i);
     return 1;
 }

@@ -416,7 +416,7 @@ recv_one(pn_stack *s, pni_udp_sock *u, void *buf, size_t cap, pn_sockaddr *from)
         pni_put_be32(from->addr.b, b->meta);
         from->port = b->meta16;
     }
-    if (!pni_buf_free_plain(s, b))
+    if (!pni_buf_free_fast(s, b))
         pni_buf_free(s, b);
     return (int)n;
 }
