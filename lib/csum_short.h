@@ -97,6 +97,25 @@ pni_csum_short_acc(const uint8_t *p, size_t len, uint64_t *pa, uint64_t *pc)
                 : "cc", "memory");
         len &= 31;
     }
+    /* 16 and 8 bytes of the tail: one short chain each */
+    if (len & 16) {
+        __asm__("addq 0(%[p]), %[a]\n\t"
+                "adcq 8(%[p]), %[a]\n\t"
+                "adcq $0, %[a]"
+                : [a] "+r"(a)
+                : [p] "r"(p)
+                : "cc", "memory");
+        p += 16;
+    }
+    if (len & 8) {
+        __asm__("addq 0(%[p]), %[a]\n\t"
+                "adcq $0, %[a]"
+                : [a] "+r"(a)
+                : [p] "r"(p)
+                : "cc", "memory");
+        p += 8;
+    }
+    len &= 7;
 #endif
     while (len >= 32) { /* four groups a turn: less loop overhead */
         memcpy(&w, p, 8);
