@@ -36,6 +36,12 @@
  *   broadcast, a bad checksum, no socket (ICMP port unreachable), a full
  *   queue -- goes to the general path untouched, which judges and counts
  *   it as before.
+ * - Both fast paths ask "a good source, unicast to one of our addresses"
+ *   through pni_ip4_pair_ok, which remembers the last (source,
+ *   destination) pair that passed: the answer depends only on the
+ *   config's addresses, fixed for the stack's life, so the next datagram
+ *   of a flow needs two compares instead of walks over our addresses and
+ *   broadcasts.
  * - In place (pni_ip4_rx_inplace, pni_udp_rx_inplace): pn_inject_raw asks the fast path's
  *   tests of the caller's frame before it takes a buffer; a TCP segment
  *   that passes is counted (the frame as pn_inject_raw counts and taps
