@@ -315,16 +315,21 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     if (u == NULL)
         return PN_EBADF;
     pni_time(s, now);
-    if (to == NULL || to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
+    if (to == NULL)
         return PN_EINVAL;
-    /* (fc_maxlen < UDP_MAX_PAYLOAD: the length check below can wait) */
-    if (u->fc_gen == s->route_gen && len <= u->fc_maxlen &&
-        pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
+    /* The fast path first, with the argument checks it needs: a cached
+     * destination is never 0.0.0.0 (fast_fill runs only after a datagram
+     * to it left), so a match passes that check. (fc_maxlen <
+     * UDP_MAX_PAYLOAD: the length check below can wait.) */
+    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
+        to->port != 0 && len <= u->fc_maxlen && (data != NULL || len == 0) &&
         (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
         int res;
         if (send_fast(s, u, sock, data, len, to->port, &res))
             return res;
     }
+    if (to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
+        return PN_EINVAL;
     if (len > UDP_MAX_PAYLOAD)
         return PN_EMSGSIZE;
     return send_general(s, u, sock, data, len, to);
