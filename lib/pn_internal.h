@@ -313,6 +313,7 @@ typedef struct pni_udp_sock {
        stack's route_gen (0 = empty) and the neighbour entry checks out. */
     uint32_t fc_gen;
     uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
+    struct pni_neigh *fc_n; /* that entry (pni_neigh_hit_at) */
     uint32_t fc_ipsum;    /* IP header words that never change */
     uint32_t fc_psum;     /* pseudo-header src + dst + proto */
     uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
@@ -622,6 +623,18 @@ pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
     pni_neigh *n = (pni_neigh *)pni_pool_at(&s->pool[PN_POOL_NEIGH], idx);
     if (n == NULL || n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline ||
         !pni_ip_eq(n->ip, nh))
+        return NULL;
+    return n;
+}
+/* pni_neigh_hit for a caller that keeps the entry's address n along with
+ * its index idx (from pni_neigh_index, so below the pool's count; the
+ * arena never moves): the same answer without the bounds test and the
+ * index-to-address step. */
+static inline pni_neigh *
+pni_neigh_hit_at(pn_stack *s, uint32_t idx, pni_neigh *n, const uint8_t nh[4])
+{
+    if (s->pool[PN_POOL_NEIGH].inuse[idx] == 0 || n->state != PNI_NEIGH_REACHABLE ||
+        s->now >= n->deadline || !pni_ip_eq(n->ip, nh))
         return NULL;
     return n;
 }

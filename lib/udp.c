@@ -223,6 +223,7 @@ fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[
     if (idx < 0)
         return; /* not resolved yet (held): the next send fills */
     u->fc_neigh = (uint32_t)idx;
+    u->fc_n = pni_pool_at(&s->pool[PN_POOL_NEIGH], (uint32_t)idx);
     memcpy(u->fc_nh, nh, 4);
     /* Template: Ethernet II from us, IPv4 without options, DF clear, TOS
      * 0, the config's TTL (as the general path sends), UDP from lport. */
@@ -253,7 +254,7 @@ static int
 send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, uint16_t dport,
           int *res)
 {
-    pni_neigh *n = pni_neigh_hit(s, u->fc_neigh, u->fc_nh);
+    pni_neigh *n = pni_neigh_hit_at(s, u->fc_neigh, u->fc_n, u->fc_nh);
     if (n == NULL)
         return 0;
     *res = PN_ENOBUFS;
