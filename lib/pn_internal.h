@@ -323,6 +323,9 @@ typedef struct pni_udp_sock {
                              template: destination at IP offset 16; MAC,
                              lengths, ID, ports' dport and sums filled per
                              datagram */
+    uint8_t fc_bhdr[offsetof(pni_buf, blk)]; /* TX buffer header template:
+                             pni_buf_alloc1's fields for the fast path's
+                             frame, charged to this socket, lengths 0 */
 } pni_udp_sock;
 
 struct pni_tcp; /* lib/tcp.h */

@@ -213,7 +213,7 @@ fold32(uint32_t x)
  * its route lookup): remember what the fast path needs, when it may be
  * used at all for this destination (see the notes). */
 static void
-fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[4],
+fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const uint8_t src[4],
           const uint8_t nh[4])
 {
     u->fc_gen = 0;
@@ -245,14 +245,24 @@ fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[
     uint32_t room = s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT);
     uint32_t mtu_room = (uint32_t)s->cfg.mtu - (PNI_IP4_HLEN + PNI_UDP_HLEN);
     u->fc_maxlen = (uint16_t)(room < mtu_room ? room : mtu_room);
+    /* The frame's buffer header as pni_buf_alloc1 leaves it (send_fast's
+     * headroom, lengths to fill) and charged to this socket. */
+    pni_buf t;
+    memset(&t, 0, sizeof t);
+    t.off = PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN;
+    t.cap = (uint16_t)s->buf_size;
+    t.ref = 1;
+    t.pool = PN_POOL_TXBUF;
+    t.owner_kind = 1;
+    t.owner = (uint16_t)sock;
+    memcpy(u->fc_bhdr, &t, sizeof u->fc_bhdr);
     u->fc_gen = s->route_gen;
 }
 
 /* The fast path (see the notes). Returns 0 when the general path must
  * run (nothing was done), else 1 with *res the pn_udp_sendto result. */
 static int
-send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, uint16_t dport,
-          int *res)
+send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t dport, int *res)
 {
     pni_neigh *n = pni_neigh_hit_at(s, u->fc_neigh, u->fc_n, u->fc_nh);
     if (n == NULL)
@@ -265,17 +275,19 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     /* One segment (the caller checked len against the room): the frame
      * starts FAST_HLEN into the headroom the layer reserves, the payload
      * where the general path would put it. */
-    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF,
-                                PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN,
-                                len + FAST_HLEN);
-    if (b == NULL)
-        return 1; /* counted tx_nobufs */
+    pni_buf *b = pni_pool_alloc(&s->pool[PN_POOL_TXBUF]);
+    if (b == NULL) {
+        PNI_STAT(s, tx_nobufs); /* as pni_buf_alloc1 counts it */
+        return 1;
+    }
+    /* pni_buf_alloc1's header, owner set, from the template in one copy */
+    memcpy(b, u->fc_bhdr, sizeof u->fc_bhdr);
+    b->len = (uint16_t)(len + FAST_HLEN);
+    b->tot_len = (uint32_t)(len + FAST_HLEN);
     uint8_t *p = pni_buf_data(b);
     uint32_t psum = len <= PNI_CSUM_SHORT_MAX
                             ? pni_csum_copy_short(p + FAST_HLEN, data, len)
                             : fold16(pni_csum_copy(p + FAST_HLEN, data, len, 0));
-    b->owner_kind = 1;
-    b->owner = (uint16_t)sock;
     u->wmem += s->buf_size;
     memcpy(p, u->fc_hdr, FAST_HLEN);
     n->used = s->now;
@@ -326,7 +338,7 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
         to->port != 0 && len <= u->fc_maxlen && (data != NULL || len == 0) &&
         (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
         int res;
-        if (send_fast(s, u, sock, data, len, to->port, &res))
+        if (send_fast(s, u, data, len, to->port, &res))
             return res;
     }
     if (to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
@@ -398,7 +410,7 @@ send_general(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t le
     if (rc < 0)
         return rc;
     PNI_STAT(s, udp_tx);
-    fast_fill(s, u, to->addr.b, src, nh);
+    fast_fill(s, u, sock, to->addr.b, src, nh);
     return (int)len;
 }
 
