@@ -239,8 +239,12 @@ fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const ui
     memcpy(h + 16, dst, 4);
     pni_put_be16(h + PNI_IP4_HLEN, u->lport);
     u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
-    u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP;
-    u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst);
+    /* the sums' constant parts: the header lengths' share of the length
+     * fields (twice for UDP: pseudo-header and header) and the source
+     * port (bound for good before the first fill) */
+    u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP + 2u * PNI_UDP_HLEN + u->lport;
+    u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) +
+                  words4(dst) + PNI_IP4_HLEN + PNI_UDP_HLEN;
     /* one buffer past the headroom reserved by the layer, and the MTU */
     uint32_t room = s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT);
     uint32_t mtu_room = (uint32_t)s->cfg.mtu - (PNI_IP4_HLEN + PNI_UDP_HLEN);
@@ -293,17 +297,16 @@ send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t d
     n->used = s->now;
     memcpy(p, n->mac, 6); /* Ethernet destination */
     uint8_t *ip = p + PNI_ETH_HLEN;
-    uint16_t tot = (uint16_t)(len + PNI_IP4_HLEN + PNI_UDP_HLEN);
+    uint32_t l = (uint32_t)len; /* below fc_maxlen: no length wraps */
     uint16_t id = (uint16_t)(u->fc_idh + s->ip_id_next++);
-    pni_put_be16(ip + 2, tot);
+    pni_put_be16(ip + 2, (uint16_t)(l + PNI_IP4_HLEN + PNI_UDP_HLEN));
     pni_put_be16(ip + 4, id);
-    pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
+    pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + l + id));
     /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
     uint8_t *uh = ip + PNI_IP4_HLEN;
-    uint16_t ulen = (uint16_t)(len + PNI_UDP_HLEN);
     pni_put_be16(uh + 2, dport);
-    pni_put_be16(uh + 4, ulen);
-    uint16_t c = (uint16_t)~fold32(u->fc_psum + u->lport + dport + 2u * ulen + psum);
+    pni_put_be16(uh + 4, (uint16_t)(l + PNI_UDP_HLEN));
+    uint16_t c = (uint16_t)~fold32(u->fc_psum + dport + 2u * l + psum);
     pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
     PNI_STAT(s, ip4_tx);
     int rc = pni_iface_enqueue(s, b);
