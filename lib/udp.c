@@ -177,6 +177,9 @@ segs_for(const pn_stack *s, size_t len)
 }
 
 #define FAST_HLEN (PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN)
+/* where its frame starts in the buffer: FAST_HLEN before the payload,
+ * which lies where pni_buf_alloc at PNI_LAYER_TRANSPORT puts it */
+#define FAST_OFF (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN)
 #define HOOKS_OUT ((1u << PN_HOOK_LOCAL_OUT) | (1u << PN_HOOK_POST_ROUTING))
 
 /* Sum of the two big-endian 16-bit words of an address. */
@@ -253,7 +256,7 @@ fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const ui
      * headroom, lengths to fill) and charged to this socket. */
     pni_buf t;
     memset(&t, 0, sizeof t);
-    t.off = PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN;
+    t.off = FAST_OFF;
     t.cap = (uint16_t)s->buf_size;
     t.ref = 1;
     t.pool = PN_POOL_TXBUF;
@@ -284,11 +287,10 @@ send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t d
         PNI_STAT(s, tx_nobufs); /* as pni_buf_alloc1 counts it */
         return 1;
     }
-    /* pni_buf_alloc1's header, owner set, from the template in one copy */
+    /* pni_buf_alloc1's header, owner set, from the template in one copy;
+     * the lengths last, where the queueing reads them back */
     memcpy(b, u->fc_bhdr, sizeof u->fc_bhdr);
-    b->len = (uint16_t)(len + FAST_HLEN);
-    b->tot_len = (uint32_t)(len + FAST_HLEN);
-    uint8_t *p = pni_buf_data(b);
+    uint8_t *p = b->blk + FAST_OFF; /* pni_buf_data(b), off known */
     uint32_t psum = len <= PNI_CSUM_SHORT_MAX
                             ? pni_csum_copy_short(p + FAST_HLEN, data, len)
                             : fold16(pni_csum_copy(p + FAST_HLEN, data, len, 0));
@@ -308,6 +310,8 @@ send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t d
     pni_put_be16(uh + 4, (uint16_t)(l + PNI_UDP_HLEN));
     uint16_t c = (uint16_t)~fold32(u->fc_psum + dport + 2u * l + psum);
     pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
+    b->len = (uint16_t)(l + FAST_HLEN);
+    b->tot_len = l + FAST_HLEN;
     PNI_STAT(s, ip4_tx);
     int rc = pni_iface_enqueue(s, b);
     if (rc < 0) {
