@@ -314,10 +314,10 @@ typedef struct pni_udp_sock {
     uint32_t fc_gen;
     uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
     struct pni_neigh *fc_n; /* that entry (pni_neigh_hit_at) */
-    uint32_t fc_ipsum;    /* IP header words that never change, + the
-                             headers' 28 bytes of the total length */
-    uint32_t fc_psum;     /* pseudo-header src + dst + proto, + lport and
-                             the UDP header's 8 bytes of both lengths */
+    uint32_t fc_ipsum;    /* IP header words that never change, folded,
+                             as the host loads them (udp.c's net16) */
+    uint32_t fc_psum;     /* pseudo-header src + dst + proto + lport, the
+                             same way */
     uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
     uint16_t fc_maxlen;   /* longest payload that fits one buffer and the MTU */
     uint8_t fc_nh[4];

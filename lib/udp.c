@@ -212,6 +212,32 @@ fold32(uint32_t x)
     return (uint16_t)x;
 }
 
+/* The 16-bit value whose bytes in memory are x in network order (a load
+ * of those two bytes in host order): byte order helpers for the fast
+ * path, which sums header words as they lie in memory. The Internet
+ * checksum does not depend on the order the words are summed in (RFC
+ * 1071 2(B)): summed as host-order loads, the folded sum is the host-order
+ * load of the big-endian one's bytes, and so is its complement. */
+static inline uint16_t
+net16(uint32_t x)
+{
+#if PNI_WORD_IO
+    return PNI_BSWAP16((uint16_t)x);
+#else
+    uint8_t b[2] = {(uint8_t)(x >> 8), (uint8_t)x};
+    uint16_t v;
+    memcpy(&v, b, 2);
+    return v;
+#endif
+}
+
+/* Store v, a value in net16's terms, at p (any alignment). */
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
 /* After a datagram to dst left through the general path (src, nh from
  * its route lookup): remember what the fast path needs, when it may be
  * used at all for this destination (see the notes). */
@@ -242,12 +268,11 @@ fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const ui
     memcpy(h + 16, dst, 4);
     pni_put_be16(h + PNI_IP4_HLEN, u->lport);
     u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
-    /* the sums' constant parts: the header lengths' share of the length
-     * fields (twice for UDP: pseudo-header and header) and the source
-     * port (bound for good before the first fill) */
-    u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP + 2u * PNI_UDP_HLEN + u->lport;
-    u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) +
-                  words4(dst) + PNI_IP4_HLEN + PNI_UDP_HLEN;
+    /* the sums' constant parts, in net16's terms: with the source port
+     * (bound for good before the first fill) */
+    u->fc_psum = net16(fold32(words4(src) + words4(dst) + PNI_IPPROTO_UDP + u->lport));
+    u->fc_ipsum = net16(
+        fold32(0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst)));
     /* one buffer past the headroom reserved by the layer, and the MTU */
     uint32_t room = s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT);
     uint32_t mtu_room = (uint32_t)s->cfg.mtu - (PNI_IP4_HLEN + PNI_UDP_HLEN);
@@ -300,16 +325,20 @@ send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t d
     memcpy(p, n->mac, 6); /* Ethernet destination */
     uint8_t *ip = p + PNI_ETH_HLEN;
     uint32_t l = (uint32_t)len; /* below fc_maxlen: no length wraps */
-    uint16_t id = (uint16_t)(u->fc_idh + s->ip_id_next++);
-    pni_put_be16(ip + 2, (uint16_t)(l + PNI_IP4_HLEN + PNI_UDP_HLEN));
-    pni_put_be16(ip + 4, id);
-    pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + l + id));
-    /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
+    /* the fields and sums in net16's terms (see there) */
+    uint16_t tot = net16(l + PNI_IP4_HLEN + PNI_UDP_HLEN);
+    uint16_t id = net16(u->fc_idh + s->ip_id_next++);
+    put16(ip + 2, tot);
+    put16(ip + 4, id);
+    put16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
+    /* UDP, checksum over the pseudo-header, header and payload (RFC 768;
+     * the length twice: pseudo-header and header) */
     uint8_t *uh = ip + PNI_IP4_HLEN;
-    pni_put_be16(uh + 2, dport);
-    pni_put_be16(uh + 4, (uint16_t)(l + PNI_UDP_HLEN));
-    uint16_t c = (uint16_t)~fold32(u->fc_psum + dport + 2u * l + psum);
-    pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
+    uint16_t dp = net16(dport), ulen = net16(l + PNI_UDP_HLEN);
+    put16(uh + 2, dp);
+    put16(uh + 4, ulen);
+    uint16_t c = (uint16_t)~fold32(u->fc_psum + dp + 2u * ulen + net16(psum));
+    put16(uh + 6, c == 0 ? 0xffff : c); /* 0 and 0xffff in either order */
     b->len = (uint16_t)(l + FAST_HLEN);
     b->tot_len = l + FAST_HLEN;
     PNI_STAT(s, ip4_tx);
