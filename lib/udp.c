@@ -202,14 +202,14 @@ fold16(uint64_t x)
     return (uint16_t)x;
 }
 
-/* The same for a sum below 2^31 (the header sums here: each term is below
- * 2^20). Nonzero sums fold into 1..0xffff. */
+/* The same for a 32-bit sum (the header sums here: each term is below
+ * 2^20), as pni_cs_finish folds: with x = H:L, x + (x rotated by 16) has
+ * H + L + (the carry out of L + H) in its upper half, the end-around sum
+ * of the halves, 0 only when both are. Nonzero sums fold into 1..0xffff. */
 static inline uint16_t
 fold32(uint32_t x)
 {
-    x = (x & 0xffff) + (x >> 16);
-    x = (x & 0xffff) + (x >> 16);
-    return (uint16_t)x;
+    return (uint16_t)((x + (x >> 16 | x << 16)) >> 16);
 }
 
 /* The 16-bit value whose bytes in memory are x in network order (a load
