@@ -79,11 +79,17 @@ typedef struct pni_pool {
  * NULL). st receives capacity; used/peak/failed start at 0. */
 void pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_pool_stats *st);
 /* Index of obj, which must be an object of p (in use or free). Inline:
- * it runs for every allocation and every handle-to-object step. */
+ * it runs for every allocation and every handle-to-object step. The
+ * division is exact, so it is a shift and a multiply by the inverse of
+ * obj_size's odd part (lib/check.c's divx_index), not a divide: with
+ * rel = i * obj_size, (rel >> div_tz) = i * odd, and times odd^-1 modulo
+ * 2^32 that is i, which is below 2^32 (so the truncation of the shifted
+ * offset to 32 bits loses nothing modulo 2^32, whatever the pool's size). */
 static inline uint32_t
 pni_pool_index(const pni_pool *p, const void *obj)
 {
-    return (uint32_t)((size_t)((const uint8_t *)obj - p->base) / p->obj_size);
+    size_t rel = (size_t)((const uint8_t *)obj - p->base);
+    return (uint32_t)(rel >> p->div_tz) * p->div_inv;
 }
 
 /* NULL when empty (counted failed). Inline: one per packet buffer. */
