@@ -318,8 +318,7 @@ typedef struct pni_udp_sock {
        header sums of the last destination; valid while fc_gen equals the
        stack's route_gen (0 = empty) and the neighbour entry checks out. */
     uint32_t fc_gen;
-    uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
-    struct pni_neigh *fc_n; /* that entry (pni_neigh_hit_at) */
+    struct pni_neigh *fc_n; /* the next hop's neighbour entry */
     uint32_t fc_ipsum;    /* IP header words that never change, folded,
                              as the host loads them (udp.c's net16) */
     uint32_t fc_psum;     /* pseudo-header src + dst + proto + lport, the
@@ -637,15 +636,17 @@ pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
         return NULL;
     return n;
 }
-/* pni_neigh_hit for a caller that keeps the entry's address n along with
- * its index idx (from pni_neigh_index, so below the pool's count; the
- * arena never moves): the same answer without the bounds test and the
- * index-to-address step. */
+/* pni_neigh_hit for a caller that keeps the address n of an entry it
+ * had from pni_neigh_index (the arena never moves): the same answer
+ * without the bounds test, the index-to-address step and the in-use byte:
+ * a freed entry's state is PNI_NEIGH_FREE (lib/neigh.c's release sets it;
+ * the free list's link, in the first word, leaves it alone), so "in use"
+ * is part of "REACHABLE". */
+_Static_assert(offsetof(pni_neigh, state) >= sizeof(void *), "free link clobbers state");
 static inline pni_neigh *
-pni_neigh_hit_at(pn_stack *s, uint32_t idx, pni_neigh *n, const uint8_t nh[4])
+pni_neigh_hit_at(const pn_stack *s, pni_neigh *n, const uint8_t nh[4])
 {
-    if (s->pool[PN_POOL_NEIGH].inuse[idx] == 0 || n->state != PNI_NEIGH_REACHABLE ||
-        s->now >= n->deadline || !pni_ip_eq(n->ip, nh))
+    if (n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline || !pni_ip_eq(n->ip, nh))
         return NULL;
     return n;
 }

@@ -30,13 +30,14 @@
  *   an idle socket (Linux's sock_alloc_send_skb lets one overshoot too).
  * - Send fast path: a socket remembers, for the last destination it sent
  *   to through the general path, the route's source and next hop (valid
- *   while fc_gen == s->route_gen), the index of the next hop's neighbour
- *   entry, the keyed IP ID hash, the constant header words' sums and a
- *   header template (Ethernet, IPv4, UDP; 42 bytes). A
+ *   while fc_gen == s->route_gen), the address of the next hop's
+ *   neighbour entry, the keyed IP ID hash, the constant header words'
+ *   sums, a header template (Ethernet, IPv4, UDP; 42 bytes) and the TX
+ *   buffer header as pni_buf_alloc1 would leave it, charged to it. A
  *   datagram to the same destination that fits one buffer and the MTU,
  *   on Ethernet, with no LOCAL_OUT or POST_ROUTING hook installed and the
  *   neighbour entry still REACHABLE before its deadline for that next
- *   hop (pni_neigh_hit), is built in place (Ethernet + IPv4 + UDP header
+ *   hop (pni_neigh_hit_at), is built in place (Ethernet + IPv4 + UDP header
  *   written straight into the headroom) and enqueued with
  *   pni_iface_enqueue (taps, egress limits and drop counters as usual).
  *   Everything else -- a route table change, a stale or replaced
@@ -251,7 +252,6 @@ fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const ui
     int32_t idx = pni_neigh_index(s, nh);
     if (idx < 0)
         return; /* not resolved yet (held): the next send fills */
-    u->fc_neigh = (uint32_t)idx;
     u->fc_n = pni_pool_at(&s->pool[PN_POOL_NEIGH], (uint32_t)idx);
     memcpy(u->fc_nh, nh, 4);
     /* Template: Ethernet II from us, IPv4 without options, DF clear, TOS
@@ -296,7 +296,7 @@ fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const ui
 static int
 send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t dport, int *res)
 {
-    pni_neigh *n = pni_neigh_hit_at(s, u->fc_neigh, u->fc_n, u->fc_nh);
+    pni_neigh *n = pni_neigh_hit_at(s, u->fc_n, u->fc_nh);
     if (n == NULL)
         return 0;
     *res = PN_ENOBUFS;
