@@ -339,8 +339,9 @@ send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t d
     put16(uh + 4, ulen);
     uint16_t c = (uint16_t)~fold32(u->fc_psum + dp + 2u * ulen + net16(psum));
     put16(uh + 6, c == 0 ? 0xffff : c); /* 0 and 0xffff in either order */
-    b->len = (uint16_t)(l + FAST_HLEN);
-    b->tot_len = l + FAST_HLEN;
+    uint32_t flen = l + FAST_HLEN;
+    b->tot_len = flen;
+    b->len = (uint16_t)flen;
     PNI_STAT(s, ip4_tx);
     int rc = pni_iface_enqueue(s, b);
     if (rc < 0) {
