@@ -145,6 +145,7 @@ release(pn_stack *s, pni_neigh *n)
         pni_tcp_link_failure(s, b);
     drop_held(s, n, &s->stats.arp_resolve_fail);
     set_deadline(s, n, PN_TIME_NEVER);
+    n->state = PNI_NEIGH_FREE; /* pni_neigh_hit_at's "in use" */
     pni_pool_free(npool(s), n);
 }
 

@@ -79,11 +79,17 @@ typedef struct pni_pool {
  * NULL). st receives capacity; used/peak/failed start at 0. */
 void pni_pool_carve(pni_pool *p, pni_carver *c, uint32_t size, uint32_t count, pn_pool_stats *st);
 /* Index of obj, which must be an object of p (in use or free). Inline:
- * it runs for every allocation and every handle-to-object step. */
+ * it runs for every allocation and every handle-to-object step. The
+ * division is exact, so it is a shift and a multiply by the inverse of
+ * obj_size's odd part (lib/check.c's divx_index), not a divide: with
+ * rel = i * obj_size, (rel >> div_tz) = i * odd, and times odd^-1 modulo
+ * 2^32 that is i, which is below 2^32 (so the truncation of the shifted
+ * offset to 32 bits loses nothing modulo 2^32, whatever the pool's size). */
 static inline uint32_t
 pni_pool_index(const pni_pool *p, const void *obj)
 {
-    return (uint32_t)((size_t)((const uint8_t *)obj - p->base) / p->obj_size);
+    size_t rel = (size_t)((const uint8_t *)obj - p->base);
+    return (uint32_t)(rel >> p->div_tz) * p->div_inv;
 }
 
 /* NULL when empty (counted failed). Inline: one per packet buffer. */
@@ -312,9 +318,11 @@ typedef struct pni_udp_sock {
        header sums of the last destination; valid while fc_gen equals the
        stack's route_gen (0 = empty) and the neighbour entry checks out. */
     uint32_t fc_gen;
-    uint32_t fc_neigh;    /* index of the next hop's neighbour entry */
-    uint32_t fc_ipsum;    /* IP header words that never change */
-    uint32_t fc_psum;     /* pseudo-header src + dst + proto */
+    struct pni_neigh *fc_n; /* the next hop's neighbour entry */
+    uint32_t fc_ipsum;    /* IP header words that never change, folded,
+                             as the host loads them (udp.c's net16) */
+    uint32_t fc_psum;     /* pseudo-header src + dst + proto + lport, the
+                             same way */
     uint16_t fc_idh;      /* keyed IP ID hash of (src, dst, UDP) */
     uint16_t fc_maxlen;   /* longest payload that fits one buffer and the MTU */
     uint8_t fc_nh[4];
@@ -322,6 +330,9 @@ typedef struct pni_udp_sock {
                              template: destination at IP offset 16; MAC,
                              lengths, ID, ports' dport and sums filled per
                              datagram */
+    uint8_t fc_bhdr[offsetof(pni_buf, blk)]; /* TX buffer header template:
+                             pni_buf_alloc1's fields for the fast path's
+                             frame, charged to this socket, lengths 0 */
 } pni_udp_sock;
 
 struct pni_tcp; /* lib/tcp.h */
@@ -636,6 +647,20 @@ pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
     pni_neigh *n = (pni_neigh *)pni_pool_at(&s->pool[PN_POOL_NEIGH], idx);
     if (n == NULL || n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline ||
         !pni_ip_eq(n->ip, nh))
+        return NULL;
+    return n;
+}
+/* pni_neigh_hit for a caller that keeps the address n of an entry it
+ * had from pni_neigh_index (the arena never moves): the same answer
+ * without the bounds test, the index-to-address step and the in-use byte:
+ * a freed entry's state is PNI_NEIGH_FREE (lib/neigh.c's release sets it;
+ * the free list's link, in the first word, leaves it alone), so "in use"
+ * is part of "REACHABLE". */
+_Static_assert(offsetof(pni_neigh, state) >= sizeof(void *), "free link clobbers state");
+static inline pni_neigh *
+pni_neigh_hit_at(const pn_stack *s, pni_neigh *n, const uint8_t nh[4])
+{
+    if (n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline || !pni_ip_eq(n->ip, nh))
         return NULL;
     return n;
 }

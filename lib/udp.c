@@ -30,13 +30,14 @@
  *   an idle socket (Linux's sock_alloc_send_skb lets one overshoot too).
  * - Send fast path: a socket remembers, for the last destination it sent
  *   to through the general path, the route's source and next hop (valid
- *   while fc_gen == s->route_gen), the index of the next hop's neighbour
- *   entry, the keyed IP ID hash, the constant header words' sums and a
- *   header template (Ethernet, IPv4, UDP; 42 bytes). A
+ *   while fc_gen == s->route_gen), the address of the next hop's
+ *   neighbour entry, the keyed IP ID hash, the constant header words'
+ *   sums, a header template (Ethernet, IPv4, UDP; 42 bytes) and the TX
+ *   buffer header as pni_buf_alloc1 would leave it, charged to it. A
  *   datagram to the same destination that fits one buffer and the MTU,
  *   on Ethernet, with no LOCAL_OUT or POST_ROUTING hook installed and the
  *   neighbour entry still REACHABLE before its deadline for that next
- *   hop (pni_neigh_hit), is built in place (Ethernet + IPv4 + UDP header
+ *   hop (pni_neigh_hit_at), is built in place (Ethernet + IPv4 + UDP header
  *   written straight into the headroom) and enqueued with
  *   pni_iface_enqueue (taps, egress limits and drop counters as usual).
  *   Everything else -- a route table change, a stale or replaced
@@ -177,6 +178,9 @@ segs_for(const pn_stack *s, size_t len)
 }
 
 #define FAST_HLEN (PNI_ETH_HLEN + PNI_IP4_HLEN + PNI_UDP_HLEN)
+/* where its frame starts in the buffer: FAST_HLEN before the payload,
+ * which lies where pni_buf_alloc at PNI_LAYER_TRANSPORT puts it */
+#define FAST_OFF (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN)
 #define HOOKS_OUT ((1u << PN_HOOK_LOCAL_OUT) | (1u << PN_HOOK_POST_ROUTING))
 
 /* Sum of the two big-endian 16-bit words of an address. */
@@ -199,21 +203,47 @@ fold16(uint64_t x)
     return (uint16_t)x;
 }
 
-/* The same for a sum below 2^31 (the header sums here: each term is below
- * 2^20). Nonzero sums fold into 1..0xffff. */
+/* The same for a 32-bit sum (the header sums here: each term is below
+ * 2^20), as pni_cs_finish folds: with x = H:L, x + (x rotated by 16) has
+ * H + L + (the carry out of L + H) in its upper half, the end-around sum
+ * of the halves, 0 only when both are. Nonzero sums fold into 1..0xffff. */
 static inline uint16_t
 fold32(uint32_t x)
 {
-    x = (x & 0xffff) + (x >> 16);
-    x = (x & 0xffff) + (x >> 16);
-    return (uint16_t)x;
+    return (uint16_t)((x + (x >> 16 | x << 16)) >> 16);
+}
+
+/* The 16-bit value whose bytes in memory are x in network order (a load
+ * of those two bytes in host order): byte order helpers for the fast
+ * path, which sums header words as they lie in memory. The Internet
+ * checksum does not depend on the order the words are summed in (RFC
+ * 1071 2(B)): summed as host-order loads, the folded sum is the host-order
+ * load of the big-endian one's bytes, and so is its complement. */
+static inline uint16_t
+net16(uint32_t x)
+{
+#if PNI_WORD_IO
+    return PNI_BSWAP16((uint16_t)x);
+#else
+    uint8_t b[2] = {(uint8_t)(x >> 8), (uint8_t)x};
+    uint16_t v;
+    memcpy(&v, b, 2);
+    return v;
+#endif
+}
+
+/* Store v, a value in net16's terms, at p (any alignment). */
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
 }
 
 /* After a datagram to dst left through the general path (src, nh from
  * its route lookup): remember what the fast path needs, when it may be
  * used at all for this destination (see the notes). */
 static void
-fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[4],
+fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const uint8_t src[4],
           const uint8_t nh[4])
 {
     u->fc_gen = 0;
@@ -222,7 +252,7 @@ fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[
     int32_t idx = pni_neigh_index(s, nh);
     if (idx < 0)
         return; /* not resolved yet (held): the next send fills */
-    u->fc_neigh = (uint32_t)idx;
+    u->fc_n = pni_pool_at(&s->pool[PN_POOL_NEIGH], (uint32_t)idx);
     memcpy(u->fc_nh, nh, 4);
     /* Template: Ethernet II from us, IPv4 without options, DF clear, TOS
      * 0, the config's TTL (as the general path sends), UDP from lport. */
@@ -238,22 +268,35 @@ fast_fill(pn_stack *s, pni_udp_sock *u, const uint8_t dst[4], const uint8_t src[
     memcpy(h + 16, dst, 4);
     pni_put_be16(h + PNI_IP4_HLEN, u->lport);
     u->fc_idh = pni_ip4_id_hash(s, src, dst, PNI_IPPROTO_UDP);
-    u->fc_psum = words4(src) + words4(dst) + PNI_IPPROTO_UDP;
-    u->fc_ipsum = 0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst);
+    /* the sums' constant parts, in net16's terms: with the source port
+     * (bound for good before the first fill) */
+    u->fc_psum = net16(fold32(words4(src) + words4(dst) + PNI_IPPROTO_UDP + u->lport));
+    u->fc_ipsum = net16(
+        fold32(0x4500u + ((uint32_t)s->cfg.ttl << 8 | PNI_IPPROTO_UDP) + words4(src) + words4(dst)));
     /* one buffer past the headroom reserved by the layer, and the MTU */
     uint32_t room = s->buf_size - (PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT);
     uint32_t mtu_room = (uint32_t)s->cfg.mtu - (PNI_IP4_HLEN + PNI_UDP_HLEN);
     u->fc_maxlen = (uint16_t)(room < mtu_room ? room : mtu_room);
+    /* The frame's buffer header as pni_buf_alloc1 leaves it (send_fast's
+     * headroom, lengths to fill) and charged to this socket. */
+    pni_buf t;
+    memset(&t, 0, sizeof t);
+    t.off = FAST_OFF;
+    t.cap = (uint16_t)s->buf_size;
+    t.ref = 1;
+    t.pool = PN_POOL_TXBUF;
+    t.owner_kind = 1;
+    t.owner = (uint16_t)sock;
+    memcpy(u->fc_bhdr, &t, sizeof u->fc_bhdr);
     u->fc_gen = s->route_gen;
 }
 
 /* The fast path (see the notes). Returns 0 when the general path must
  * run (nothing was done), else 1 with *res the pn_udp_sendto result. */
 static int
-send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, uint16_t dport,
-          int *res)
+send_fast(pn_stack *s, pni_udp_sock *u, const void *data, size_t len, uint16_t dport, int *res)
 {
-    pni_neigh *n = pni_neigh_hit(s, u->fc_neigh, u->fc_nh);
+    pni_neigh *n = pni_neigh_hit_at(s, u->fc_n, u->fc_nh);
     if (n == NULL)
         return 0;
     *res = PN_ENOBUFS;
@@ -264,34 +307,41 @@ send_fast(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t len, 
     /* One segment (the caller checked len against the room): the frame
      * starts FAST_HLEN into the headroom the layer reserves, the payload
      * where the general path would put it. */
-    pni_buf *b = pni_buf_alloc1(s, PN_POOL_TXBUF,
-                                PNI_HR_LINK + PNI_HR_IP + PNI_HR_TRANSPORT - FAST_HLEN,
-                                len + FAST_HLEN);
-    if (b == NULL)
-        return 1; /* counted tx_nobufs */
-    uint8_t *p = pni_buf_data(b);
+    pni_buf *b = pni_pool_alloc(&s->pool[PN_POOL_TXBUF]);
+    if (b == NULL) {
+        PNI_STAT(s, tx_nobufs); /* as pni_buf_alloc1 counts it */
+        return 1;
+    }
+    /* pni_buf_alloc1's header, owner set, from the template in one copy;
+     * the lengths last, where the queueing reads them back */
+    memcpy(b, u->fc_bhdr, sizeof u->fc_bhdr);
+    uint8_t *p = b->blk + FAST_OFF; /* pni_buf_data(b), off known */
     uint32_t psum = len <= PNI_CSUM_SHORT_MAX
                             ? pni_csum_copy_short(p + FAST_HLEN, data, len)
                             : fold16(pni_csum_copy(p + FAST_HLEN, data, len, 0));
-    b->owner_kind = 1;
-    b->owner = (uint16_t)sock;
     u->wmem += s->buf_size;
     memcpy(p, u->fc_hdr, FAST_HLEN);
     n->used = s->now;
     memcpy(p, n->mac, 6); /* Ethernet destination */
     uint8_t *ip = p + PNI_ETH_HLEN;
-    uint16_t tot = (uint16_t)(len + PNI_IP4_HLEN + PNI_UDP_HLEN);
-    uint16_t id = (uint16_t)(u->fc_idh + s->ip_id_next++);
-    pni_put_be16(ip + 2, tot);
-    pni_put_be16(ip + 4, id);
-    pni_put_be16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
-    /* UDP, checksum over the pseudo-header, header and payload (RFC 768) */
+    uint32_t l = (uint32_t)len; /* below fc_maxlen: no length wraps */
+    /* the fields and sums in net16's terms (see there) */
+    uint16_t tot = net16(l + PNI_IP4_HLEN + PNI_UDP_HLEN);
+    uint16_t id = net16(u->fc_idh + s->ip_id_next++);
+    put16(ip + 2, tot);
+    put16(ip + 4, id);
+    put16(ip + 10, (uint16_t)~fold32(u->fc_ipsum + tot + id));
+    /* UDP, checksum over the pseudo-header, header and payload (RFC 768;
+     * the length twice: pseudo-header and header) */
     uint8_t *uh = ip + PNI_IP4_HLEN;
-    uint16_t ulen = (uint16_t)(len + PNI_UDP_HLEN);
-    pni_put_be16(uh + 2, dport);
-    pni_put_be16(uh + 4, ulen);
-    uint16_t c = (uint16_t)~fold32(u->fc_psum + u->lport + dport + 2u * ulen + psum);
-    pni_put_be16(uh + 6, c == 0 ? 0xffff : c);
+    uint16_t dp = net16(dport), ulen = net16(l + PNI_UDP_HLEN);
+    put16(uh + 2, dp);
+    put16(uh + 4, ulen);
+    uint16_t c = (uint16_t)~fold32(u->fc_psum + dp + 2u * ulen + net16(psum));
+    put16(uh + 6, c == 0 ? 0xffff : c); /* 0 and 0xffff in either order */
+    uint32_t flen = l + FAST_HLEN;
+    b->tot_len = flen;
+    b->len = (uint16_t)flen;
     PNI_STAT(s, ip4_tx);
     int rc = pni_iface_enqueue(s, b);
     if (rc < 0) {
@@ -315,16 +365,21 @@ pn_udp_sendto(pn_stack *s, int sock, const void *data, size_t len, const pn_sock
     if (u == NULL)
         return PN_EBADF;
     pni_time(s, now);
-    if (to == NULL || to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
+    if (to == NULL)
         return PN_EINVAL;
-    /* (fc_maxlen < UDP_MAX_PAYLOAD: the length check below can wait) */
-    if (u->fc_gen == s->route_gen && len <= u->fc_maxlen &&
-        pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
+    /* The fast path first, with the argument checks it needs: a cached
+     * destination is never 0.0.0.0 (fast_fill runs only after a datagram
+     * to it left), so a match passes that check. (fc_maxlen <
+     * UDP_MAX_PAYLOAD: the length check below can wait.) */
+    if (u->fc_gen == s->route_gen && pni_ip_eq(u->fc_hdr + PNI_ETH_HLEN + 16, to->addr.b) &&
+        to->port != 0 && len <= u->fc_maxlen && (data != NULL || len == 0) &&
         (s->cfg.hook == NULL || (s->cfg.hook_mask & HOOKS_OUT) == 0)) {
         int res;
-        if (send_fast(s, u, sock, data, len, to->port, &res))
+        if (send_fast(s, u, data, len, to->port, &res))
             return res;
     }
+    if (to->port == 0 || pni_ip_is_zero(to->addr.b) || (data == NULL && len > 0))
+        return PN_EINVAL;
     if (len > UDP_MAX_PAYLOAD)
         return PN_EMSGSIZE;
     return send_general(s, u, sock, data, len, to);
@@ -392,7 +447,7 @@ send_general(pn_stack *s, pni_udp_sock *u, int sock, const void *data, size_t le
     if (rc < 0)
         return rc;
     PNI_STAT(s, udp_tx);
-    fast_fill(s, u, to->addr.b, src, nh);
+    fast_fill(s, u, sock, to->addr.b, src, nh);
     return (int)len;
 }
 
