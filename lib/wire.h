@@ -410,6 +410,19 @@ typedef struct pni_udp_repr {
     size_t payload_len;
 } pni_udp_repr;
 
+/* r for the checked UDP datagram of ulen bytes at u whose checksum field
+ * reads csum: what both parsers (wire_udp.c, wire_ip4_udp.h) hand on. */
+static inline void
+pni_udp_repr_fill(pni_udp_repr *r, const uint8_t *u, size_t ulen, uint16_t csum)
+{
+    r->sport = pni_be16(u);
+    r->dport = pni_be16(u + 2);
+    r->len = (uint16_t)ulen;
+    r->csum = csum;
+    r->payload = u + PNI_UDP_HLEN;
+    r->payload_len = ulen - PNI_UDP_HLEN;
+}
+
 /* p..len is the IP payload. Validates 8 <= udp.len <= len and, unless the
  * field is 0, the checksum with the pseudo-header of src/dst. */
 int pni_wire_udp_check(const uint8_t *p, size_t len, const uint8_t src[4], const uint8_t dst[4]);

@@ -71,12 +71,7 @@ pni_wire_ip4_udp_fast_inline(const uint8_t *p, size_t len, pni_udp_repr *r)
             return -1;
     }
 #endif
-    r->sport = pni_be16(u);
-    r->dport = pni_be16(u + 2);
-    r->len = (uint16_t)ulen;
-    r->csum = csum;
-    r->payload = u + PNI_UDP_HLEN;
-    r->payload_len = ulen - PNI_UDP_HLEN;
+    pni_udp_repr_fill(r, u, ulen, csum);
     return 0;
 }
 

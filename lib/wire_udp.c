@@ -44,12 +44,7 @@ pni_wire_udp_parse(const uint8_t *p, size_t len, const uint8_t src[4], const uin
 #endif
     if (r == NULL)
         return 0;
-    r->sport = pni_be16(p);
-    r->dport = pni_be16(p + 2);
-    r->len = (uint16_t)ulen;
-    r->csum = csum;
-    r->payload = p + PNI_UDP_HLEN;
-    r->payload_len = ulen - PNI_UDP_HLEN;
+    pni_udp_repr_fill(r, p, ulen, csum);
     return 0;
 }
 
