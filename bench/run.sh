@@ -69,14 +69,26 @@ run1() { # BIN ARGS... -> result line (fails loudly)
   printf '%s\n' "$out" | grep '^stack=' | tail -1
 }
 
+# Wall runs of both stacks on one CPU (BENCH_CPU, default the first this
+# script may use). The cores of a virtual machine need not be alike: on
+# this 2-core EPYC one ran both stacks about 30% slower than the other
+# (W1 at MTU 1500: purenet 55.5 vs 41.7 Gbit/s, lwIP 12.5 vs 8.75), so
+# unpinned alternating runs compared the cores as much as the stacks.
+PIN=()
+PIN_CPU=none
+if command -v taskset >/dev/null; then
+  PIN_CPU=${BENCH_CPU:-$(taskset -pc $$ | sed 's/.*: *//; s/[,-].*//')}
+  PIN=(taskset -c "$PIN_CPU")
+fi
+
 # wall NAME METRIC PURENET_ARGS | LWIP_ARGS (or "-" for none): alternates
 # A B A B, sets WP WL (medians of METRIC) and RP RL (median peak RSS, KiB).
 wall() {
   local metric=$1 pa=$2 la=$3 i vp=() vl=() rp=() rl=() line
   for ((i = 0; i < REPS; i++)); do
-    line=$(run1 "$P" $pa); vp+=("$(kv "$line" "$metric")"); rp+=("$(kv "$line" rss_kib)")
+    line=$(run1 "${PIN[@]}" "$P" $pa); vp+=("$(kv "$line" "$metric")"); rp+=("$(kv "$line" rss_kib)")
     if [ "$la" != - ]; then
-      line=$(run1 "$L" $la); vl+=("$(kv "$line" "$metric")"); rl+=("$(kv "$line" rss_kib)")
+      line=$(run1 "${PIN[@]}" "$L" $la); vl+=("$(kv "$line" "$metric")"); rl+=("$(kv "$line" rss_kib)")
     fi
   done
   WP=$(median "${vp[@]}"); RP=$(median "${rp[@]}")
@@ -107,7 +119,7 @@ say ""
 say "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 say "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- lib include 2>/dev/null || echo ' (lib/ or include/ modified in the working tree)')"
 say "- compiler: $(${CC:-cc} --version | head -1), -O2; lwIP: Debian liblwip-dev $(dpkg-query -W -f='${Version}' liblwip-dev 2>/dev/null || echo '?') (shared library)"
-say "- wall-clock: median of $REPS alternating runs each; instructions: callgrind, measured function only, GLIBC_TUNABLES=$GLIBC_TUNABLES"
+say "- wall-clock: median of $REPS alternating runs each, all on CPU $PIN_CPU (taskset); instructions: callgrind, measured function only, GLIBC_TUNABLES=$GLIBC_TUNABLES"
 say ""
 say "| workload | metric | purenet | lwIP | purenet/lwIP |"
 say "|---|---|---:|---:|---:|"
