@@ -455,6 +455,22 @@ struct pn_stack {
  * caller that knows hr + len <= s->buf_size: pni_buf_alloc's common case,
  * inline for the per-packet paths. NULL when the pool is empty (counted
  * as pni_buf_alloc counts it). */
+/* The header of a fresh one-segment buffer of a pool of cap-byte blocks:
+ * every field zero (next, qnext, flags, owner, meta, time) in a few wide
+ * stores, then the ones that are not (pni_buf_alloc1's, and the UDP send
+ * fast path's template of it). */
+static inline void
+pni_buf_hdr_init(pni_buf *b, uint32_t cap, int pool, uint32_t hr, size_t len)
+{
+    memset(b, 0, offsetof(pni_buf, blk));
+    b->cap = (uint16_t)cap;
+    b->ref = 1;
+    b->pool = (uint8_t)pool;
+    b->off = (uint16_t)hr;
+    b->len = (uint16_t)len;
+    b->tot_len = (uint32_t)len;
+}
+
 static inline pni_buf *
 pni_buf_alloc1(struct pn_stack *s, int pool, uint32_t hr, size_t len)
 {
@@ -466,15 +482,7 @@ pni_buf_alloc1(struct pn_stack *s, int pool, uint32_t hr, size_t len)
             PNI_STAT(s, rx_nobufs);
         return NULL;
     }
-    /* Every header field zero (next, qnext, flags, owner, meta, time) in a
-     * few wide stores, then the ones that are not. */
-    memset(b, 0, offsetof(pni_buf, blk));
-    b->cap = (uint16_t)s->buf_size;
-    b->ref = 1;
-    b->pool = (uint8_t)pool;
-    b->off = (uint16_t)hr;
-    b->len = (uint16_t)len;
-    b->tot_len = (uint32_t)len;
+    pni_buf_hdr_init(b, s->buf_size, pool, hr, len);
     return b;
 }
 
@@ -637,21 +645,8 @@ void pni_neigh_poll(pn_stack *s);
 uint64_t pni_neigh_deadline(const pn_stack *s);
 /* Index of the REACHABLE entry for nh, or -1 (for per-socket caches). */
 int32_t pni_neigh_index(const pn_stack *s, const uint8_t nh[4]);
-/* Entry idx if it is still the live REACHABLE entry for nh before its
- * deadline, i.e. what pni_neigh_resolve would answer from; else NULL (the
- * caller takes the general path). The caller that uses the MAC sets
- * used = s->now, as resolve's hit does (LRU). */
-static inline pni_neigh *
-pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
-{
-    pni_neigh *n = (pni_neigh *)pni_pool_at(&s->pool[PN_POOL_NEIGH], idx);
-    if (n == NULL || n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline ||
-        !pni_ip_eq(n->ip, nh))
-        return NULL;
-    return n;
-}
-/* pni_neigh_hit for a caller that keeps the address n of an entry it
- * had from pni_neigh_index (the arena never moves): the same answer
+/* pni_neigh_hit's test, for a caller that keeps the address n of an entry
+ * it had from pni_neigh_index (the arena never moves): the same answer
  * without the bounds test, the index-to-address step and the in-use byte:
  * a freed entry's state is PNI_NEIGH_FREE (lib/neigh.c's release sets it;
  * the free list's link, in the first word, leaves it alone), so "in use"
@@ -663,6 +658,16 @@ pni_neigh_hit_at(const pn_stack *s, pni_neigh *n, const uint8_t nh[4])
     if (n->state != PNI_NEIGH_REACHABLE || s->now >= n->deadline || !pni_ip_eq(n->ip, nh))
         return NULL;
     return n;
+}
+/* Entry idx if it is still the live REACHABLE entry for nh before its
+ * deadline, i.e. what pni_neigh_resolve would answer from; else NULL (the
+ * caller takes the general path). The caller that uses the MAC sets
+ * used = s->now, as resolve's hit does (LRU). */
+static inline pni_neigh *
+pni_neigh_hit(pn_stack *s, uint32_t idx, const uint8_t nh[4])
+{
+    pni_neigh *n = (pni_neigh *)pni_pool_at(&s->pool[PN_POOL_NEIGH], idx);
+    return n != NULL ? pni_neigh_hit_at(s, n, nh) : NULL;
 }
 void pni_neigh_init(pn_stack *s);
 

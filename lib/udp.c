@@ -72,14 +72,10 @@
 static inline pni_udp_sock *
 sock_get(pn_stack *s, int sock)
 {
-    /* a negative sock is above count as unsigned */
-    if (s == NULL || (uint32_t)sock >= s->pool[PN_POOL_UDP].count)
+    if (s == NULL) /* a negative sock is above the count as unsigned */
         return NULL;
-    const pni_pool *p = &s->pool[PN_POOL_UDP];
-    if (p->inuse[sock] == 0) /* a free slot's first bytes are the free list's */
-        return NULL;
-    pni_udp_sock *u = (pni_udp_sock *)(void *)(p->base + (size_t)(uint32_t)sock * p->obj_size);
-    return u->in_use == PNI_UDP_OPEN ? u : NULL;
+    pni_udp_sock *u = pni_pool_at(&s->pool[PN_POOL_UDP], (uint32_t)sock);
+    return u != NULL && u->in_use == PNI_UDP_OPEN ? u : NULL;
 }
 
 /* A binding changed: the receive demux cache is stale. */
@@ -280,11 +276,7 @@ fast_fill(pn_stack *s, pni_udp_sock *u, int sock, const uint8_t dst[4], const ui
     /* The frame's buffer header as pni_buf_alloc1 leaves it (send_fast's
      * headroom, lengths to fill) and charged to this socket. */
     pni_buf t;
-    memset(&t, 0, sizeof t);
-    t.off = FAST_OFF;
-    t.cap = (uint16_t)s->buf_size;
-    t.ref = 1;
-    t.pool = PN_POOL_TXBUF;
+    pni_buf_hdr_init(&t, s->buf_size, PN_POOL_TXBUF, FAST_OFF, 0);
     t.owner_kind = 1;
     t.owner = (uint16_t)sock;
     memcpy(u->fc_bhdr, &t, sizeof u->fc_bhdr);
