@@ -103,7 +103,8 @@ emit(pn_stack *s, pni_tcpcb *cb, pni_tcp_repr *r, int layout, uint32_t qoff, uin
                 uint32_t k = (uint32_t)(q->len - skip);
                 if (k > len - done)
                     k = len - done;
-                uint64_t ps = pni_tcpq_copy_csum(&cb->sndq, qoff + done, pni_buf_data(q) + skip, k, s->vec);
+                uint64_t ps =
+                        pni_tcpq_copy_csum(&cb->sndq, qoff + done, pni_buf_data(q) + skip, k, s->vec);
                 if (done & 1)
                     ps = pni_csum_swap(ps);
                 sum += ps;

@@ -279,12 +279,6 @@ typedef struct pni_ip4_repr {
  * beyond 65535 (BADFIELD). Reserved flag bit set: BADFIELD. */
 int pni_wire_ip4_check(const uint8_t *p, size_t len);
 int pni_wire_ip4_parse(const uint8_t *p, size_t len, pni_ip4_repr *r);
-/* The IPv4 header check of the fast paths: the header sums to all ones
- * (RFC 791 3.1) iff the sum of its five 32-bit words, read in host order,
- * is 0 modulo 0xffff: a word hi * 2^16 + lo is hi + lo modulo 0xffff, and
- * a byte swap multiplies by 2^8, which is invertible modulo 0xffff, so
- * the host's order does not matter. (The sum is not 0: p[0] is 0x45.)
- * One multiply in place of the folds of lib/wire_ip4.c's sum20. */
 /* 1 when 0xffff divides x, without a remainder: 0xffff is odd, so it has
  * an inverse modulo 2^64 (0xfffefffefffeffff), and x times it (modulo
  * 2^64) is at most (2^64 - 1) / 0xffff exactly for the multiples of
@@ -294,6 +288,12 @@ pni_mod_ffff_zero(uint64_t x)
 {
     return x * 0xfffefffefffeffffu <= 0x1000100010001u;
 }
+/* The IPv4 header check of the fast paths: the header sums to all ones
+ * (RFC 791 3.1) iff the sum of its five 32-bit words, read in host order,
+ * is 0 modulo 0xffff: a word hi * 2^16 + lo is hi + lo modulo 0xffff, and
+ * a byte swap multiplies by 2^8, which is invertible modulo 0xffff, so
+ * the host's order does not matter. (The sum is not 0: p[0] is 0x45.)
+ * One multiply in place of the folds of lib/wire_ip4.c's sum20. */
 static inline int
 pni_ip4_sum20_ok(const uint8_t *p)
 {
